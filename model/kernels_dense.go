@@ -1,0 +1,244 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// Kernels acting row by row on token matrices [rows, width]: every
+// activation of the model is such a matrix, its batch and sequence axes
+// flattened into rows. A kernel knows its dimensions when it is made and
+// checks the shapes it is applied to.
+
+// expectShapes checks that the input shapes are the wanted ones.
+func expectShapes(in []tensor.Shape, want ...tensor.Shape) error {
+	if len(in) != len(want) {
+		return fmt.Errorf("want %d inputs, got %d", len(want), len(in))
+	}
+	for i := range want {
+		if !in[i].Eq(want[i]) {
+			return fmt.Errorf("input %d has shape %v, want %v", i, in[i], want[i])
+		}
+	}
+	return nil
+}
+
+// linear: y = x Wᵀ + b, with x [rows, in], W [out, in] and, when bias is
+// set, b [out].
+type linear struct {
+	rows, in, out int
+	bias          bool
+}
+
+func (k linear) name() string { return "Linear" }
+
+func (k linear) diff() []bool {
+	if k.bias {
+		return []bool{true, true, true}
+	}
+	return []bool{true, true}
+}
+
+func (k linear) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	want := []tensor.Shape{{k.rows, k.in}, {k.out, k.in}}
+	if k.bias {
+		want = append(want, tensor.Shape{k.out})
+	}
+	return tensor.Shape{k.rows, k.out}, expectShapes(in, want...)
+}
+
+func (k linear) forward(y []float32, in [][]float32) {
+	x, w := in[0], in[1]
+	beta := float32(0)
+	if k.bias {
+		for r := 0; r < k.rows; r++ {
+			copy(y[r*k.out:(r+1)*k.out], in[2])
+		}
+		beta = 1
+	}
+	gemm(false, true, k.rows, k.out, k.in, 1, x, w, beta, y)
+}
+
+// backward: dx = dy W, dW = dyᵀ x, db = Σ_rows dy.
+func (k linear) backward(din [][]float32, in [][]float32, _, dy []float32) {
+	x, w := in[0], in[1]
+	gemm(false, false, k.rows, k.in, k.out, 1, dy, w, 0, din[0])
+	gemm(true, false, k.out, k.in, k.rows, 1, dy, x, 0, din[1])
+	if k.bias {
+		sumRows(din[2], dy, k.rows, k.out)
+	}
+}
+
+// sumRows sets dst[j] = Σ_r m[r, j] for an r×n matrix m.
+func sumRows(dst, m []float32, rows, n int) {
+	clear(dst)
+	for r := 0; r < rows; r++ {
+		row := m[r*n : (r+1)*n]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
+
+// layerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
+// x [rows, width], the variance biased as in PyTorch.
+type layerNorm struct {
+	rows, width int
+	eps         float32
+}
+
+func (k layerNorm) name() string { return "LayerNorm" }
+func (k layerNorm) diff() []bool { return []bool{true, true, true} }
+
+func (k layerNorm) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.rows, k.width}
+	return s, expectShapes(in, s, tensor.Shape{k.width}, tensor.Shape{k.width})
+}
+
+// moments returns the mean and 1/sqrt(var+eps) of a row.
+func (k layerNorm) moments(row []float32) (mean, rstd float32) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	m := s / float64(len(row))
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - m
+		ss += d * d
+	}
+	return float32(m), float32(1 / math.Sqrt(ss/float64(len(row))+float64(k.eps)))
+}
+
+func (k layerNorm) forward(y []float32, in [][]float32) {
+	x, g, b := in[0], in[1], in[2]
+	parallel(k.rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*k.width:(r+1)*k.width], y[r*k.width:(r+1)*k.width]
+			mean, rstd := k.moments(xr)
+			for j, v := range xr {
+				yr[j] = (v-mean)*rstd*g[j] + b[j]
+			}
+		}
+	})
+}
+
+// backward, with x̂ the normalised row and g = dy·γ:
+// dx = rstd (g - mean(g) - x̂ mean(g x̂)), dγ = Σ dy x̂, dβ = Σ dy.
+func (k layerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
+	x, gamma := in[0], in[1]
+	dx, dg, db := din[0], din[1], din[2]
+	sumRows(db, dy, k.rows, k.width)
+	clear(dg)
+	xhat := make([]float32, k.width)
+	for r := 0; r < k.rows; r++ {
+		xr, dyr, dxr := x[r*k.width:(r+1)*k.width], dy[r*k.width:(r+1)*k.width], dx[r*k.width:(r+1)*k.width]
+		mean, rstd := k.moments(xr)
+		var sg, sgx float32
+		for j, v := range xr {
+			xhat[j] = (v - mean) * rstd
+			g := dyr[j] * gamma[j]
+			sg += g
+			sgx += g * xhat[j]
+			dg[j] += dyr[j] * xhat[j]
+		}
+		n := float32(k.width)
+		for j := range xr {
+			dxr[j] = rstd * (dyr[j]*gamma[j] - sg/n - xhat[j]*sgx/n)
+		}
+	}
+}
+
+// gelu: y = x Φ(x), the exact (erf) GELU, elementwise on [rows, width].
+type gelu struct{ rows, width int }
+
+func (k gelu) name() string { return "GELU" }
+func (k gelu) diff() []bool { return []bool{true} }
+
+func (k gelu) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.rows, k.width}
+	return s, expectShapes(in, s)
+}
+
+func (k gelu) forward(y []float32, in [][]float32) {
+	x := in[0]
+	parallel(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(x[i])
+			y[i] = float32(v * 0.5 * (1 + math.Erf(v/math.Sqrt2)))
+		}
+	})
+}
+
+// backward: dx = dy (Φ(x) + x φ(x)).
+func (k gelu) backward(din [][]float32, in [][]float32, _, dy []float32) {
+	x, dx := in[0], din[0]
+	parallel(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(x[i])
+			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
+			pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
+			dx[i] = dy[i] * float32(cdf+v*pdf)
+		}
+	})
+}
+
+// ista is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
+// with the block's dictionary W [d, d]:
+// y = relu(x + η(x W - x Wᵀ W) - ηλ) = relu(x + η x M - ηλ), M = W - WᵀW.
+type ista struct {
+	rows, d     int
+	eta, lambda float32
+}
+
+func (k ista) name() string { return "ISTA" }
+func (k ista) diff() []bool { return []bool{true, true} }
+
+func (k ista) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.rows, k.d}
+	return s, expectShapes(in, s, tensor.Shape{k.d, k.d})
+}
+
+// m returns M = W - WᵀW.
+func (k ista) m(w []float32) []float32 {
+	m := append([]float32(nil), w...)
+	gemm(true, false, k.d, k.d, k.d, -1, w, w, 1, m)
+	return m
+}
+
+func (k ista) forward(y []float32, in [][]float32) {
+	x := in[0]
+	copy(y, x)
+	gemm(false, false, k.rows, k.d, k.d, k.eta, x, k.m(in[1]), 1, y)
+	shift := k.eta * k.lambda
+	for i, v := range y {
+		y[i] = max(v-shift, 0)
+	}
+}
+
+// backward, with g = dy where y > 0: dx = g + η g Mᵀ, and with
+// G = η xᵀ g the gradient of M, dW = G - W(G + Gᵀ).
+func (k ista) backward(din [][]float32, in [][]float32, y, dy []float32) {
+	x, w := in[0], in[1]
+	dx, dw := din[0], din[1]
+	g := make([]float32, len(dy))
+	for i, v := range y {
+		if v > 0 {
+			g[i] = dy[i]
+		}
+	}
+	copy(dx, g)
+	gemm(false, true, k.rows, k.d, k.d, k.eta, g, k.m(w), 1, dx)
+	gm := make([]float32, k.d*k.d)
+	gemm(true, false, k.d, k.d, k.rows, k.eta, x, g, 0, gm)
+	sym := make([]float32, k.d*k.d)
+	for i := 0; i < k.d; i++ {
+		for j := 0; j < k.d; j++ {
+			sym[i*k.d+j] = gm[i*k.d+j] + gm[j*k.d+i]
+		}
+	}
+	copy(dw, gm)
+	gemm(false, false, k.d, k.d, k.d, -1, w, sym, 1, dw)
+}

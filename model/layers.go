@@ -1,0 +1,203 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// The model's blocks as the paper writes them. Each method adds one block
+// to the graph; the first error sticks in gr.err and turns later calls into
+// no-ops, so the blocks read as formulas.
+
+// LayerNorm epsilons of the released code.
+const (
+	blockEps = 1e-5 // inside blocks
+	finalEps = 1e-6 // norm and decoder_norm
+)
+
+// param returns the graph node of the named parameter.
+func (gr *Graph) param(name string) *G.Node {
+	p := gr.m.byName[name]
+	if p == nil {
+		gr.fail(fmt.Errorf("no parameter %q", name))
+		return nil
+	}
+	gr.used[p] = true
+	return gr.nodes[p]
+}
+
+func (gr *Graph) fail(err error) {
+	if gr.err == nil {
+		gr.err = err
+	}
+}
+
+// apply adds kernel k unless an earlier block failed.
+func (gr *Graph) apply(k kernel, inputs ...*G.Node) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	n, err := apply(k, inputs...)
+	gr.fail(err)
+	return n
+}
+
+func (gr *Graph) rows(x *G.Node) int { return x.Shape()[0] }
+
+// linear: x Wᵀ + b.
+func (gr *Graph) linear(prefix string, x *G.Node, bias bool) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	w := gr.param(prefix + ".weight")
+	k := linear{rows: gr.rows(x), in: w.Shape()[1], out: w.Shape()[0], bias: bias}
+	if bias {
+		return gr.apply(k, x, w, gr.param(prefix+".bias"))
+	}
+	return gr.apply(k, x, w)
+}
+
+// layerNorm: (x - μ)/σ · γ + β per token.
+func (gr *Graph) layerNorm(prefix string, x *G.Node, eps float32) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	k := layerNorm{rows: gr.rows(x), width: x.Shape()[1], eps: eps}
+	return gr.apply(k, x, gr.param(prefix+".weight"), gr.param(prefix+".bias"))
+}
+
+// mssa: MSSA(z) = to_out(concat_h softmax(wₕwₕᵀ/√d) wₕ), w = z Uᵀ, one
+// subspace basis Uₕ per head.
+func (gr *Graph) mssa(prefix string, z *G.Node, heads int) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	w := gr.linear(prefix+".qkv", z, false)
+	dims := attentionDims{b: gr.batch, t: gr.rows(z) / gr.batch, h: heads, hd: z.Shape()[1] / heads}
+	return gr.linear(prefix+".to_out.0", gr.apply(newMSSA(dims), w), true)
+}
+
+// ista: relu(z + η(z D - z Dᵀ D) - ηλ), one proximal step towards a sparse
+// code of z in the dictionary D.
+func (gr *Graph) ista(name string, z *G.Node) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	c := gr.m.Config
+	k := ista{rows: gr.rows(z), d: z.Shape()[1], eta: float32(c.StepSize), lambda: float32(c.Lambd)}
+	return gr.apply(k, z, gr.param(name))
+}
+
+// crateEncoderBlock: z = z + MSSA(LN(z)) compresses, z = ISTA(LN(z))
+// sparsifies (no skip connection around ISTA).
+func (gr *Graph) crateEncoderBlock(prefix string, z *G.Node) *G.Node {
+	z = gr.add(z, gr.mssa(prefix+"layers.0.0.fn", gr.layerNorm(prefix+"layers.0.0.norm", z, blockEps), gr.m.Config.NumHeads))
+	return gr.ista(prefix+"layers.0.1.fn.weight", gr.layerNorm(prefix+"layers.0.1.norm", z, blockEps))
+}
+
+// crateDecoderBlock, the encoder block's partial inverse: z = LN(z) Dᵀ
+// undoes the sparse coding, z = z - MSSA(LN(z)) undoes the compression.
+func (gr *Graph) crateDecoderBlock(prefix string, z *G.Node) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	z = gr.linear(prefix+"layers.0.0.fn", gr.layerNorm(prefix+"layers.0.0.norm", z, blockEps), false)
+	return gr.sub(z, gr.mssa(prefix+"layers.0.1.fn", gr.layerNorm(prefix+"layers.0.1.norm", z, blockEps), gr.m.Config.DecoderNumHeads))
+}
+
+// vitBlock, pre-norm: z = z + Attn(LN(z)), z = z + MLP(LN(z)), with
+// Attn(x) = proj(softmax(q kᵀ/√d) v), bias-free qkv, and MLP(x) =
+// fc2(GELU(fc1(x))).
+func (gr *Graph) vitBlock(prefix string, z *G.Node, heads int) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	dims := attentionDims{b: gr.batch, t: gr.rows(z) / gr.batch, h: heads, hd: z.Shape()[1] / heads}
+	qkv := gr.linear(prefix+"attn.qkv", gr.layerNorm(prefix+"norm1", z, blockEps), false)
+	z = gr.add(z, gr.linear(prefix+"attn.proj", gr.apply(newSelfAttention(dims), qkv), true))
+	h := gr.linear(prefix+"mlp.fc1", gr.layerNorm(prefix+"norm2", z, blockEps), true)
+	if gr.err != nil {
+		return nil
+	}
+	h = gr.apply(gelu{rows: gr.rows(h), width: h.Shape()[1]}, h)
+	return gr.add(z, gr.linear(prefix+"mlp.fc2", h, true))
+}
+
+func (gr *Graph) add(a, b *G.Node) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	n, err := G.Add(a, b)
+	gr.fail(err)
+	return n
+}
+
+func (gr *Graph) sub(a, b *G.Node) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	n, err := G.Sub(a, b)
+	gr.fail(err)
+	return n
+}
+
+// sequence assembles tokens from src after a layout (see the sequence kernel).
+func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *layout) *G.Node {
+	if gr.err != nil {
+		return nil
+	}
+	table := gr.param(pos)
+	k := sequence{b: gr.batch, srcLen: srcLen, posLen: table.Shape()[0], d: src.Shape()[1], lay: lay}
+	return gr.apply(k, src, gr.param("cls_token"), gr.param("mask_token"), table)
+}
+
+// build adds the whole masked autoencoder: patch embedding, masking,
+// encoder, decoder, prediction and loss.
+func (gr *Graph) build() error {
+	c := gr.m.Config
+	l := c.NumPatches()
+	x := gr.linear("patch_embed.proj", gr.patches, true) // a stride-p convolution
+	if c.Masking == MaskingReleased {
+		// mask tokens in the removed places, cls in front, decoder_pos_embed
+		// added, the whole sequence encoded
+		gr.encLayout = &layout{n: 1 + l}
+		x = gr.sequence(x, l, "decoder_pos_embed", gr.encLayout)
+	} else {
+		// cls and the visible patches only, with pos_embed
+		gr.encLayout = &layout{n: 1 + gr.keep}
+		x = gr.sequence(x, l, "pos_embed", gr.encLayout)
+	}
+	for i := 0; i < c.Depth; i++ {
+		p := fmt.Sprintf("blocks.%d.", i)
+		if c.Arch == ArchCRATE {
+			x = gr.crateEncoderBlock(p, x)
+		} else {
+			x = gr.vitBlock(p, x, c.NumHeads)
+		}
+		gr.Encoder = append(gr.Encoder, x)
+	}
+	x = gr.layerNorm("norm", x, finalEps)
+	if c.Masking == MaskingVisible {
+		x = gr.linear("decoder_embed", x, true)
+		gr.decLayout = &layout{n: 1 + l}
+		x = gr.sequence(x, 1+gr.keep, "decoder_pos_embed", gr.decLayout)
+	}
+	for i := 0; i < c.DecoderDepth; i++ {
+		p := fmt.Sprintf("decoder_blocks.%d.", i)
+		if c.Arch == ArchCRATE {
+			x = gr.crateDecoderBlock(p, x)
+		} else {
+			x = gr.vitBlock(p, x, c.DecoderNumHeads)
+		}
+		gr.Decoder = append(gr.Decoder, x)
+	}
+	gr.pred = gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
+	loss := gr.apply(maskedMSE{b: gr.batch, l: l, p: c.PatchDim(), removed: gr.removed}, gr.pred, gr.target)
+	if gr.err != nil {
+		return gr.err
+	}
+	var err error
+	gr.loss, err = G.Sum(loss)
+	return err
+}
