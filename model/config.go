@@ -1,9 +1,6 @@
 package model
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // Config describes a masked autoencoder with the keys of the released
 // constructors (model/crate_ae/crate_ae.py in Ma-Lab-Berkeley/CRATE).
@@ -68,14 +65,10 @@ var Presets = map[string]Config{
 // the paper's CRATE-MAE-Base.
 const DefaultPreset = "mae_crate_base"
 
-// PresetNames lists the presets in a stable order.
+// PresetNames lists the presets, CRATE-MAE then MAE, smallest first.
 func PresetNames() []string {
-	names := make([]string, 0, len(Presets))
-	for n := range Presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return []string{"mae_crate_tiny", "mae_crate_small", "mae_crate_base", "mae_crate_large",
+		"mae_vit_base", "mae_vit_large", "mae_vit_huge"}
 }
 
 // Preset returns the named preset.

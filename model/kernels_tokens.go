@@ -4,61 +4,67 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Token sources in a sequence layout besides rows of the source matrix.
-const (
-	fromMaskToken = -1
-	fromClsToken  = -2
-)
-
 // layout says how a sequence is assembled for each batch element: token j
 // of element e is row src[e*n+j] of that element's block of the source
-// matrix (or the mask or cls token), plus row pos[e*n+j] of the position
-// table. The masking sets it anew for every batch.
+// matrix, or where that is negative the learned token tokenRow(k) names,
+// plus row pos[e*n+j] of the position table. The masking sets it anew for
+// every batch.
 type layout struct {
 	n        int // tokens per sequence
 	src, pos []int
 }
 
-// sequence assembles token sequences from a source matrix [b*srcLen, d],
-// the cls token [1, d], the mask token [1, d] and a fixed position table
-// [posLen, d], after the layout: y[e, j] = source(e, j) + pos[p(e, j)].
+// tokenRow is the layout entry for the k-th learned token of a sequence.
+func tokenRow(k int) int { return -1 - k }
+
+// sequence assembles token sequences from a source matrix [b*srcLen, d], a
+// fixed position table [posLen, d] and learned tokens [1, d] each (the cls
+// and mask tokens), after the layout: y[e, j] = source(e, j) + pos[p(e, j)].
 // It is the patch embedding's way into the encoder (cls, kept patches and
 // mask tokens in place) and, with visible masking, the encoder's way into
 // the decoder (mask tokens put back in place).
 type sequence struct {
-	b, srcLen, posLen, d int
-	lay                  *layout
+	b, srcLen, posLen, d, tokens int
+	lay                          *layout
 }
 
 func (k sequence) name() string { return "Sequence" }
-func (k sequence) diff() []bool { return []bool{true, true, true, false} }
 
-func (k sequence) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	return tensor.Shape{k.b * k.lay.n, k.d}, expectShapes(in,
-		tensor.Shape{k.b * k.srcLen, k.d}, tensor.Shape{1, k.d}, tensor.Shape{1, k.d}, tensor.Shape{k.posLen, k.d})
+func (k sequence) diff() []bool {
+	d := []bool{true, false}
+	for range k.tokens {
+		d = append(d, true)
+	}
+	return d
 }
 
-// rowOf returns the d-wide row of the token (e, j) among src, cls and mask.
-func (k sequence) rowOf(e, j int, src, cls, mask []float32) []float32 {
-	switch s := k.lay.src[e*k.lay.n+j]; s {
-	case fromMaskToken:
-		return mask
-	case fromClsToken:
-		return cls
-	default:
-		r := e*k.srcLen + s
-		return src[r*k.d : (r+1)*k.d]
+func (k sequence) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	want := []tensor.Shape{{k.b * k.srcLen, k.d}, {k.posLen, k.d}}
+	for range k.tokens {
+		want = append(want, tensor.Shape{1, k.d})
 	}
+	return tensor.Shape{k.b * k.lay.n, k.d}, expectShapes(in, want...)
+}
+
+// rowOf returns the d-wide row that token (e, j) copies, from src or from
+// the learned tokens.
+func (k sequence) rowOf(e, j int, src []float32, tokens [][]float32) []float32 {
+	s := k.lay.src[e*k.lay.n+j]
+	if s < 0 {
+		return tokens[-1-s]
+	}
+	r := e*k.srcLen + s
+	return src[r*k.d : (r+1)*k.d]
 }
 
 func (k sequence) forward(y []float32, in [][]float32) {
-	src, cls, mask, pos := in[0], in[1], in[2], in[3]
+	src, pos, tokens := in[0], in[1], in[2:]
 	for e := 0; e < k.b; e++ {
 		for j := 0; j < k.lay.n; j++ {
 			r := e*k.lay.n + j
 			yr, p := y[r*k.d:(r+1)*k.d], k.lay.pos[r]
 			pr := pos[p*k.d : (p+1)*k.d]
-			for c, v := range k.rowOf(e, j, src, cls, mask) {
+			for c, v := range k.rowOf(e, j, src, tokens) {
 				yr[c] = v + pr[c]
 			}
 		}
@@ -67,13 +73,14 @@ func (k sequence) forward(y []float32, in [][]float32) {
 
 // backward routes each token's gradient back to its source row or token.
 func (k sequence) backward(din [][]float32, _ [][]float32, _, dy []float32) {
-	for _, g := range din[:3] {
+	clear(din[0])
+	for _, g := range din[2:] {
 		clear(g)
 	}
 	for e := 0; e < k.b; e++ {
 		for j := 0; j < k.lay.n; j++ {
 			r := e*k.lay.n + j
-			g := k.rowOf(e, j, din[0], din[1], din[2])
+			g := k.rowOf(e, j, din[0], din[2:])
 			for c, v := range dy[r*k.d : (r+1)*k.d] {
 				g[c] += v
 			}

@@ -142,14 +142,19 @@ func (gr *Graph) sub(a, b *G.Node) *G.Node {
 	return n
 }
 
-// sequence assembles tokens from src after a layout (see the sequence kernel).
-func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *layout) *G.Node {
+// sequence assembles tokens from src, the position table pos and the
+// learned tokens, after a layout (see the sequence kernel).
+func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *layout, tokens ...string) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
 	table := gr.param(pos)
-	k := sequence{b: gr.batch, srcLen: srcLen, posLen: table.Shape()[0], d: src.Shape()[1], lay: lay}
-	return gr.apply(k, src, gr.param("cls_token"), gr.param("mask_token"), table)
+	k := sequence{b: gr.batch, srcLen: srcLen, posLen: table.Shape()[0], d: src.Shape()[1], tokens: len(tokens), lay: lay}
+	inputs := []*G.Node{src, table}
+	for _, t := range tokens {
+		inputs = append(inputs, gr.param(t))
+	}
+	return gr.apply(k, inputs...)
 }
 
 // build adds the whole masked autoencoder: patch embedding, masking,
@@ -162,11 +167,11 @@ func (gr *Graph) build() error {
 		// mask tokens in the removed places, cls in front, decoder_pos_embed
 		// added, the whole sequence encoded
 		gr.encLayout = &layout{n: 1 + l}
-		x = gr.sequence(x, l, "decoder_pos_embed", gr.encLayout)
+		x = gr.sequence(x, l, "decoder_pos_embed", gr.encLayout, "cls_token", "mask_token")
 	} else {
 		// cls and the visible patches only, with pos_embed
 		gr.encLayout = &layout{n: 1 + gr.keep}
-		x = gr.sequence(x, l, "pos_embed", gr.encLayout)
+		x = gr.sequence(x, l, "pos_embed", gr.encLayout, "cls_token")
 	}
 	for i := 0; i < c.Depth; i++ {
 		p := fmt.Sprintf("blocks.%d.", i)
@@ -181,7 +186,7 @@ func (gr *Graph) build() error {
 	if c.Masking == MaskingVisible {
 		x = gr.linear("decoder_embed", x, true)
 		gr.decLayout = &layout{n: 1 + l}
-		x = gr.sequence(x, 1+gr.keep, "decoder_pos_embed", gr.decLayout)
+		x = gr.sequence(x, 1+gr.keep, "decoder_pos_embed", gr.decLayout, "mask_token")
 	}
 	for i := 0; i < c.DecoderDepth; i++ {
 		p := fmt.Sprintf("decoder_blocks.%d.", i)

@@ -75,13 +75,13 @@ func (gr *Graph) mask(noise []float32) {
 			lay.src[e*lay.n+j], lay.pos[e*lay.n+j] = src, pos
 		}
 		enc.grow(gr.batch)
-		at(enc, 0, fromClsToken, 0)
+		at(enc, 0, tokenRow(0), 0) // cls
 		if gr.decLayout == nil {
 			// released: every place filled, by its patch or the mask token
 			for i := 0; i < l; i++ {
 				src := i
 				if rank[i] >= gr.keep {
-					src = fromMaskToken
+					src = tokenRow(1)
 				}
 				at(enc, 1+i, src, 1+i)
 			}
@@ -98,7 +98,7 @@ func (gr *Graph) mask(noise []float32) {
 		for i := 0; i < l; i++ {
 			src := 1 + rank[i]
 			if rank[i] >= gr.keep {
-				src = fromMaskToken
+				src = tokenRow(0) // the decoder's only learned token: mask
 			}
 			at(dec, 1+i, src, 1+i)
 		}
