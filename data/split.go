@@ -1,6 +1,10 @@
 package data
 
-import "iter"
+import (
+	"iter"
+
+	"harness/internal/parallel"
+)
 
 // Split is the train or the test part of a dataset, read through the
 // dataset's transform.
@@ -52,7 +56,7 @@ func (s *Split) fill(b *Batch, step int, idx []int) {
 	}
 	n := s.t.In.Len()
 	b.X = b.X[:len(idx)*n]
-	parallel(len(idx), func(lo, hi int) {
+	parallel.For(len(idx), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			s.Image(b.X[k*n:(k+1)*n], idx[k])
 		}

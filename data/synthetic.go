@@ -1,6 +1,10 @@
 package data
 
-import "math"
+import (
+	"math"
+
+	"harness/internal/parallel"
+)
 
 // Numbers of synthetic images drawn when train_size or test_size is 0.
 const (
@@ -45,7 +49,7 @@ func synthClasses(k, chans int, seed uint64) []synthClass {
 func synthesize(n, classes, chans, size int, seed, split uint64) *Images {
 	cls := synthClasses(classes, chans, seed)
 	m := &Images{C: chans, H: size, W: size, Pix: make([]uint8, n*chans*size*size), Labels: make([]int, n)}
-	parallel(n, func(lo, hi int) {
+	parallel.For(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			m.Labels[i] = i % classes
 			cls[m.Labels[i]].draw(m.At(i), size, newRNG(seed, streamSynthetic, split<<40|uint64(i)))

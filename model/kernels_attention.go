@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"harness/internal/parallel"
 )
 
 // attentionDims are the shapes shared by the two attention kernels: batch
@@ -96,7 +98,7 @@ func (k *attention) forward(o []float32, in [][]float32) {
 	if len(k.probs) != k.b*k.h*tt {
 		k.probs = make([]float32, k.b*k.h*tt)
 	}
-	parallel(k.b*k.h, func(lo, hi int) {
+	parallel.For(k.b*k.h, func(lo, hi int) {
 		for sh := lo; sh < hi; sh++ {
 			s, i := sh/k.h, sh%k.h
 			a := k.probs[sh*tt : (sh+1)*tt]
@@ -115,7 +117,7 @@ func (k *attention) backward(din [][]float32, in [][]float32, _, do []float32) {
 	x, dx := in[0], din[0]
 	clear(dx)
 	tt := k.t * k.t
-	parallel(k.b*k.h, func(lo, hi int) {
+	parallel.For(k.b*k.h, func(lo, hi int) {
 		da := make([]float32, tt)
 		for sh := lo; sh < hi; sh++ {
 			s, i := sh/k.h, sh%k.h

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"harness/internal/parallel"
 )
 
 // Kernels acting row by row on token matrices [rows, width]: every
@@ -114,7 +116,7 @@ func (k layerNorm) moments(row []float32) (mean, rstd float32) {
 
 func (k layerNorm) forward(y []float32, in [][]float32) {
 	x, g, b := in[0], in[1], in[2]
-	parallel(k.rows, func(lo, hi int) {
+	parallel.For(k.rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*k.width:(r+1)*k.width], y[r*k.width:(r+1)*k.width]
 			mean, rstd := k.moments(xr)
@@ -164,7 +166,7 @@ func (k gelu) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k gelu) forward(y []float32, in [][]float32) {
 	x := in[0]
-	parallel(len(x), func(lo, hi int) {
+	parallel.For(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := float64(x[i])
 			y[i] = float32(v * 0.5 * (1 + math.Erf(v/math.Sqrt2)))
@@ -175,7 +177,7 @@ func (k gelu) forward(y []float32, in [][]float32) {
 // backward: dx = dy (Φ(x) + x φ(x)).
 func (k gelu) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, dx := in[0], din[0]
-	parallel(len(x), func(lo, hi int) {
+	parallel.For(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := float64(x[i])
 			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
