@@ -1,0 +1,58 @@
+package store
+
+// migrations holds the schema changes in the order they are applied.
+// Migration i brings the schema to version i+1. Append new migrations;
+// never edit or reorder applied ones.
+var migrations = []string{
+	// Version 1: the initial schema.
+	`
+CREATE TABLE experiments (
+	name        TEXT PRIMARY KEY,
+	description TEXT NOT NULL DEFAULT '',
+	toml_text   TEXT NOT NULL DEFAULT '',
+	created_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+	id               INTEGER PRIMARY KEY,
+	experiment       TEXT NOT NULL,
+	name             TEXT NOT NULL,
+	config_json      TEXT NOT NULL,
+	config_hash      TEXT NOT NULL CHECK (config_hash <> ''),
+	status           TEXT NOT NULL DEFAULT 'pending'
+		CHECK (status IN ('pending', 'running', 'done', 'failed', 'interrupted')),
+	seed             INTEGER NOT NULL DEFAULT 0,
+	device           TEXT NOT NULL DEFAULT '',
+	params_total     INTEGER NOT NULL DEFAULT 0,
+	params_trainable INTEGER NOT NULL DEFAULT 0,
+	started_at       TEXT,
+	finished_at      TEXT,
+	error            TEXT NOT NULL DEFAULT '',
+	host             TEXT NOT NULL DEFAULT '',
+	code_version     TEXT NOT NULL DEFAULT '',
+	command          TEXT NOT NULL DEFAULT '',
+	UNIQUE (experiment, config_hash)
+);
+CREATE INDEX runs_experiment_name ON runs (experiment, name);
+CREATE INDEX runs_status ON runs (status);
+
+CREATE TABLE metrics (
+	run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	step      INTEGER NOT NULL,
+	key       TEXT NOT NULL CHECK (key <> ''),
+	value     REAL NOT NULL,
+	wall_time REAL NOT NULL,
+	UNIQUE (run_id, step, key)
+);
+CREATE INDEX metrics_run_key_step ON metrics (run_id, key, step);
+
+CREATE TABLE artifacts (
+	run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	kind       TEXT NOT NULL,
+	path       TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	UNIQUE (run_id, kind, path)
+);
+`,
+}
