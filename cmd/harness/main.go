@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -40,16 +41,25 @@ func newRoot() *cobra.Command {
 	return root
 }
 
-func main() {
-	err := newRoot().Execute()
+// run executes the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
 	if err == nil {
-		return
+		return 0
 	}
-	fmt.Fprintln(os.Stderr, "harness:", err)
+	fmt.Fprintln(stderr, "harness:", err)
 	var e *exitError
 	if errors.As(err, &e) {
-		os.Exit(e.code)
+		return e.code
 	}
 	// cobra's own errors are about the command line
-	os.Exit(exitInvalid)
+	return exitInvalid
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
