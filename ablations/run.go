@@ -1,0 +1,44 @@
+// Package ablations reads experiment files and expands them into runs:
+// every variant, times every combination of the ablation axes, times every
+// seed.
+package ablations
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"harness/training"
+)
+
+// AxisValue is the value one ablation axis takes in a run.
+type AxisValue struct {
+	Key   string `json:"key"`   // dotted key, e.g. "train.mask_ratio"
+	Value any    `json:"value"` // as written in the experiment file
+}
+
+// Run is one expanded run of an experiment. Its JSON form is what the
+// store keeps in runs.config_json, and what reports read back.
+type Run struct {
+	Experiment string        `json:"experiment"`
+	Name       string        `json:"name"` // e.g. "CRATE-MAE/mask_ratio=0.5/seed=0"
+	Variant    string        `json:"variant"`
+	Axes       []AxisValue   `json:"axes"` // in the file's order
+	Seed       uint64        `json:"seed"`
+	Spec       training.Spec `json:"spec"`
+}
+
+// JSON is the run's canonical JSON form.
+func (r Run) JSON() ([]byte, error) { return json.Marshal(r) }
+
+// Hash identifies the run within its experiment: the SHA-256 of its JSON
+// form, so that re-running an experiment finds the runs already done and
+// any change of configuration makes a new run.
+func (r Run) Hash() (string, error) {
+	b, err := r.JSON()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
