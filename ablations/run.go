@@ -24,8 +24,7 @@ type Run struct {
 	Name       string        `json:"name"` // e.g. "CRATE-MAE/mask_ratio=0.5/seed=0"
 	Variant    string        `json:"variant"`
 	Axes       []AxisValue   `json:"axes"` // in the file's order
-	Seed       uint64        `json:"seed"`
-	Spec       training.Spec `json:"spec"`
+	Spec       training.Spec `json:"spec"` // Spec.Seed is the run's seed
 }
 
 // JSON is the run's canonical JSON form.
