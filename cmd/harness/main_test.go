@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"harness/model"
+	"harness/parity"
+	"harness/weights"
 )
 
 // harness runs the command line in-process.
@@ -119,5 +124,57 @@ func TestParityFailureExits1(t *testing.T) {
 	code, out, _ := harness("parity", path)
 	if code != 1 || !strings.Contains(out, "FAIL") {
 		t.Errorf("exit %d, output %q; want 1 and a FAIL line", code, out)
+	}
+}
+
+// convert must give the released weights of crate_tiny exactly: the same
+// names in the same order, shapes and bytes.
+func TestConvert(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "crate_tiny.safetensors")
+	if code, _, stderr := harness("convert", "../../weights/testdata/crate_tiny.pth", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, err := weights.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := weights.Read("../../parity/testdata/crate_tiny.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range want.Tensors {
+		if !strings.HasPrefix(w.Name, "input.") && !strings.HasPrefix(w.Name, "expected.") {
+			names = append(names, w.Name)
+		}
+	}
+	if len(got.Tensors) != len(names) {
+		t.Fatalf("%d tensors, want %d", len(got.Tensors), len(names))
+	}
+	for i, g := range got.Tensors {
+		w, _ := want.Get(names[i])
+		if g.Name != names[i] || g.DType != w.DType || !slices.Equal(g.Shape, w.Shape) || !bytes.Equal(g.Data, w.Data) {
+			t.Errorf("tensor %d: %s %s %v differs from %s %s %v", i, g.Name, g.DType, g.Shape, w.Name, w.DType, w.Shape)
+		}
+	}
+	// the converted weights load into a model built from the case's metadata
+	c, err := parity.Read("../../parity/testdata/crate_tiny.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(c.Config, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range got.Tensors {
+		v, _ := g.Float32()
+		if err := m.SetParam(g.Name, g.Shape, v); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, args := range [][]string{{"convert", "nope.pth", out}, {"convert", "../../parity/testdata/crate_tiny.safetensors", out}} {
+		if code, _, stderr := harness(args...); code != 2 || !strings.Contains(stderr, args[1]) {
+			t.Errorf("%v: exit %d, %q; want 2 naming the input", args, code, stderr)
+		}
 	}
 }
