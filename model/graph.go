@@ -24,9 +24,18 @@ type Graph struct {
 	decLayout       *layout // visible masking only
 	removed         []float32
 	err             error // the first error while building
-	// Encoder and Decoder hold each block's output, for the layer-wise
-	// measurements.
-	Encoder, Decoder []*G.Node
+	encoderOnly     bool
+	features        *G.Node // the encoder's output, after norm
+	layers          []layerNodes
+}
+
+// layerNodes are what the layer-wise measurements read of one block.
+type layerNodes struct {
+	decoder   bool
+	out       *G.Node // the block's output
+	hidden    *G.Node // a ViT block's MLP activations
+	subspaces string  // the attention projection's parameter
+	offset    int     // its first row of the subspace bases
 }
 
 // Output is what a pass computes for one batch.
@@ -39,16 +48,26 @@ type Output struct {
 // NewGraph compiles the model's pass for the given batch size and mask
 // ratio; train adds the backward pass.
 func (m *Model) NewGraph(batch int, maskRatio float64, train bool) (*Graph, error) {
+	keep, err := m.Config.Kept(maskRatio)
+	if err != nil {
+		return nil, err
+	}
+	return m.newGraph(batch, keep, train, false)
+}
+
+// NewEncoder compiles the encoder alone over whole images, every patch
+// kept, for the features that linear probes and k-NN classify (Encode).
+func (m *Model) NewEncoder(batch int) (*Graph, error) {
+	return m.newGraph(batch, m.Config.NumPatches(), false, true)
+}
+
+func (m *Model) newGraph(batch, keep int, train, encoderOnly bool) (*Graph, error) {
 	c := m.Config
 	if batch < 1 {
 		return nil, fmt.Errorf("train.batch_size: must be positive, got %d", batch)
 	}
-	keep, err := c.Kept(maskRatio)
-	if err != nil {
-		return nil, err
-	}
 	gr := &Graph{
-		m: m, batch: batch, keep: keep, g: G.NewGraph(),
+		m: m, batch: batch, keep: keep, g: G.NewGraph(), encoderOnly: encoderOnly,
 		nodes:   map[*Param]*G.Node{},
 		used:    map[*Param]bool{},
 		removed: make([]float32, batch*c.NumPatches()),
@@ -62,7 +81,7 @@ func (m *Model) NewGraph(batch int, maskRatio float64, train bool) (*Graph, erro
 	if err := gr.build(); err != nil {
 		return nil, fmt.Errorf("building the %s graph: %w", c.Arch, err)
 	}
-	if train {
+	if train && !encoderOnly {
 		// decoder_embed, unused under released masking, gets no gradient
 		var wrt []*Param
 		var wrtNodes G.Nodes

@@ -108,38 +108,43 @@ func (gr *Graph) crateDecoderBlock(prefix string, z *G.Node) *G.Node {
 
 // vitBlock, pre-norm: z = z + Attn(LN(z)), z = z + MLP(LN(z)), with
 // Attn(x) = proj(softmax(q kᵀ/√d) v), bias-free qkv, and MLP(x) =
-// fc2(GELU(fc1(x))).
-func (gr *Graph) vitBlock(prefix string, z *G.Node, heads int) *G.Node {
+// fc2(GELU(fc1(x))). It also returns the MLP's hidden activations.
+func (gr *Graph) vitBlock(prefix string, z *G.Node, heads int) (out, hidden *G.Node) {
 	if gr.err != nil {
-		return nil
+		return nil, nil
 	}
 	dims := attentionDims{b: gr.batch, t: gr.rows(z) / gr.batch, h: heads, hd: z.Shape()[1] / heads}
 	qkv := gr.linear(prefix+"attn.qkv", gr.layerNorm(prefix+"norm1", z, blockEps), false)
 	z = gr.add(z, gr.linear(prefix+"attn.proj", gr.apply(newSelfAttention(dims), qkv), true))
 	h := gr.linear(prefix+"mlp.fc1", gr.layerNorm(prefix+"norm2", z, blockEps), true)
 	if gr.err != nil {
-		return nil
+		return nil, nil
 	}
 	h = gr.apply(gelu{rows: gr.rows(h), width: h.Shape()[1]}, h)
-	return gr.add(z, gr.linear(prefix+"mlp.fc2", h, true))
+	return gr.add(z, gr.linear(prefix+"mlp.fc2", h, true)), h
 }
 
-func (gr *Graph) add(a, b *G.Node) *G.Node {
+// vitLayer records a ViT block for the layer-wise measurements: its
+// subspaces are the value rows of its qkv projection.
+func (gr *Graph) vitLayer(prefix string, out, hidden *G.Node, decoder bool) layerNodes {
+	width := 0
+	if out != nil {
+		width = out.Shape()[1]
+	}
+	return layerNodes{decoder: decoder, out: out, hidden: hidden, subspaces: prefix + "attn.qkv.weight", offset: 2 * width}
+}
+
+// add: a + b.
+func (gr *Graph) add(a, b *G.Node) *G.Node { return gr.residual(a, b, 1) }
+
+// sub: a - b.
+func (gr *Graph) sub(a, b *G.Node) *G.Node { return gr.residual(a, b, -1) }
+
+func (gr *Graph) residual(a, b *G.Node, sign float32) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
-	n, err := G.Add(a, b)
-	gr.fail(err)
-	return n
-}
-
-func (gr *Graph) sub(a, b *G.Node) *G.Node {
-	if gr.err != nil {
-		return nil
-	}
-	n, err := G.Sub(a, b)
-	gr.fail(err)
-	return n
+	return gr.apply(residual{rows: gr.rows(a), width: a.Shape()[1], sign: sign}, a, b)
 }
 
 // sequence assembles tokens from src, the position table pos and the
@@ -177,12 +182,18 @@ func (gr *Graph) build() error {
 		p := fmt.Sprintf("blocks.%d.", i)
 		if c.Arch == ArchCRATE {
 			x = gr.crateEncoderBlock(p, x)
+			gr.layers = append(gr.layers, layerNodes{out: x, subspaces: p + "layers.0.0.fn.qkv.weight"})
 		} else {
-			x = gr.vitBlock(p, x, c.NumHeads)
+			var hidden *G.Node
+			x, hidden = gr.vitBlock(p, x, c.NumHeads)
+			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, false))
 		}
-		gr.Encoder = append(gr.Encoder, x)
 	}
 	x = gr.layerNorm("norm", x, finalEps)
+	if gr.encoderOnly {
+		gr.features = x
+		return gr.err
+	}
 	if c.Masking == MaskingVisible {
 		x = gr.linear("decoder_embed", x, true)
 		gr.decLayout = &layout{n: 1 + l}
@@ -192,10 +203,12 @@ func (gr *Graph) build() error {
 		p := fmt.Sprintf("decoder_blocks.%d.", i)
 		if c.Arch == ArchCRATE {
 			x = gr.crateDecoderBlock(p, x)
+			gr.layers = append(gr.layers, layerNodes{decoder: true, out: x, subspaces: p + "layers.0.1.fn.qkv.weight"})
 		} else {
-			x = gr.vitBlock(p, x, c.DecoderNumHeads)
+			var hidden *G.Node
+			x, hidden = gr.vitBlock(p, x, c.DecoderNumHeads)
+			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, true))
 		}
-		gr.Decoder = append(gr.Decoder, x)
 	}
 	gr.pred = gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
 	loss := gr.apply(maskedMSE{b: gr.batch, l: l, p: c.PatchDim(), removed: gr.removed}, gr.pred, gr.target)

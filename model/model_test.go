@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // The released counts (../shared/reference/crate_mae_ref.py prints them).
@@ -232,6 +234,78 @@ func TestRemovedPatchesAreNotSeen(t *testing.T) {
 		}
 		if before.Loss == after.Loss {
 			t.Errorf("%s %s: the loss ignores the removed patch's target", c.Arch, c.Masking)
+		}
+	}
+}
+
+func TestResidualGradient(t *testing.T) {
+	checkGradient(t, residual{rows: 3, width: 4, sign: -1}, []tensor.Shape{{3, 4}, {3, 4}}, normalFill)
+}
+
+func TestPatchifyRoundTrip(t *testing.T) {
+	c := tiny(ArchViT, MaskingReleased)
+	images, _ := randomBatch(c, 2, 8)
+	patches := c.Patchify(images)
+	// patch 1 of image 0 starts at pixel (0, 2) of channel 0, then channel 1
+	if patches[c.PatchDim()] != images[2] || patches[c.PatchDim()+1] != images[c.ImgSize*c.ImgSize+2] {
+		t.Error("patch vectors are not laid out (p, q, c)")
+	}
+	back := c.Unpatchify(patches)
+	for i := range images {
+		if back[i] != images[i] {
+			t.Fatalf("Unpatchify(Patchify(x)) differs at %d", i)
+		}
+	}
+}
+
+func TestEncoderAndLayers(t *testing.T) {
+	for _, c := range []Config{tiny(ArchCRATE, MaskingReleased), tiny(ArchViT, MaskingVisible)} {
+		m, _ := New(c, 2)
+		enc, err := m.NewEncoder(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := randomBatch(c, 2, 1)
+		b, _ := randomBatch(c, 2, 2)
+		copy(b[:len(b)/2], a[:len(a)/2]) // the same first image
+		fa, err := enc.Encode(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, _ := enc.Encode(b)
+		per := len(fa) / 2
+		if want := (1 + c.NumPatches()) * c.EmbedDim; per != want {
+			t.Fatalf("%s: %d features per image, want %d", c.Arch, per, want)
+		}
+		for i := 0; i < per; i++ {
+			if fa[i] != fb[i] {
+				t.Fatalf("%s: an image's features depend on the rest of the batch", c.Arch)
+			}
+		}
+		g, _ := m.NewGraph(2, 0.5, false)
+		images, noise := randomBatch(c, 2, 3)
+		if _, err := g.Run(images, noise); err != nil {
+			t.Fatal(err)
+		}
+		layers := g.Layers()
+		if len(layers) != c.Depth+c.DecoderDepth || layers[c.Depth].Decoder != true || layers[c.Depth].Index != 0 {
+			t.Fatalf("%s: layers %d, want encoder %d then decoder %d", c.Arch, len(layers), c.Depth, c.DecoderDepth)
+		}
+		for _, l := range layers {
+			if len(l.Subspaces) != l.Width*l.Width || len(l.Tokens)%l.Width != 0 || len(l.Sparse) == 0 {
+				t.Errorf("%s layer %d: subspaces %d, tokens %d, width %d", c.Arch, l.Index, len(l.Subspaces), len(l.Tokens), l.Width)
+			}
+		}
+		if c.Arch == ArchCRATE {
+			zeros := 0
+			for _, v := range layers[0].Sparse {
+				if v == 0 {
+					zeros++
+				}
+			}
+			if zeros == 0 {
+				t.Error("crate: the ISTA output has no exact zeros")
+			}
 		}
 	}
 }

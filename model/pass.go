@@ -10,24 +10,13 @@ import (
 // masking noise whose argsort decides which patches are kept (the first
 // int(L·(1-ratio)) of it). A training graph also computes the gradients.
 func (gr *Graph) Run(images, noise []float32) (Output, error) {
+	if gr.encoderOnly {
+		return Output{}, fmt.Errorf("Run on an encoder graph: use Encode")
+	}
 	c := gr.m.Config
 	l, b := c.NumPatches(), gr.batch
-	if want := b * c.InChans * c.ImgSize * c.ImgSize; len(images) != want {
-		return Output{}, fmt.Errorf("images: %d values, want %d (batch %d × %d × %d × %d)", len(images), want, b, c.InChans, c.ImgSize, c.ImgSize)
-	}
-	if len(noise) != b*l {
-		return Output{}, fmt.Errorf("noise: %d values, want %d (batch %d × %d patches)", len(noise), b*l, b, l)
-	}
-	patchify(c, images, floats(gr.patches.Value()), true)
-	target := floats(gr.target.Value())
-	patchify(c, images, target, false)
-	if c.NormPixLoss {
-		standardise(target, c.PatchDim())
-	}
-	gr.mask(noise)
-	defer gr.vm.Reset()
-	if err := gr.vm.RunAll(); err != nil {
-		return Output{}, fmt.Errorf("running the %s graph: %w", c.Arch, err)
+	if err := gr.run(images, noise); err != nil {
+		return Output{}, err
 	}
 	out := Output{
 		Loss: gr.loss.Value().Data().(float32),
@@ -39,6 +28,92 @@ func (gr *Graph) Run(images, noise []float32) (Output, error) {
 		copy(out.Pred[e*l*p:(e+1)*l*p], pred[(e*(1+l)+1)*p:(e+1)*(1+l)*p])
 	}
 	return out, nil
+}
+
+// run checks the batch, feeds it and runs the graph.
+func (gr *Graph) run(images, noise []float32) error {
+	c := gr.m.Config
+	l, b := c.NumPatches(), gr.batch
+	if want := b * c.InChans * c.ImgSize * c.ImgSize; len(images) != want {
+		return fmt.Errorf("images: %d values, want %d (batch %d × %d × %d × %d)", len(images), want, b, c.InChans, c.ImgSize, c.ImgSize)
+	}
+	if len(noise) != b*l {
+		return fmt.Errorf("noise: %d values, want %d (batch %d × %d patches)", len(noise), b*l, b, l)
+	}
+	patchify(c, images, floats(gr.patches.Value()), true)
+	if !gr.encoderOnly {
+		target := floats(gr.target.Value())
+		patchify(c, images, target, false)
+		if c.NormPixLoss {
+			standardise(target, c.PatchDim())
+		}
+	}
+	gr.mask(noise)
+	gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return fmt.Errorf("running the %s graph: %w", c.Arch, err)
+	}
+	return nil
+}
+
+// Encode runs an encoder graph (NewEncoder) on images [batch, C, H, W] and
+// returns the encoder's output after its final norm, [batch, 1+L, width]:
+// the cls token, then the patches in row-major order.
+func (gr *Graph) Encode(images []float32) ([]float32, error) {
+	if !gr.encoderOnly {
+		return nil, fmt.Errorf("Encode on a masked-autoencoder graph: use NewEncoder")
+	}
+	l := gr.m.Config.NumPatches()
+	noise := make([]float32, gr.batch*l) // ascending noise keeps every patch in place
+	for i := range noise {
+		noise[i] = float32(i % l)
+	}
+	if err := gr.run(images, noise); err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), floats(gr.features.Value())...), nil
+}
+
+// Layer is what the layer-wise measurements read of one block after a Run.
+type Layer struct {
+	Decoder bool
+	Index   int       // within the encoder or the decoder
+	Tokens  []float32 // the block's output, [batch·tokens, Width]
+	Width   int
+	Heads   int
+	// Subspaces holds the bases Uₕ of the block's attention, [Width, Width]
+	// row-major, head h owning rows h·Width/Heads onwards: the MSSA
+	// projection for CRATE, the value rows of qkv for MAE.
+	Subspaces []float32
+	// Sparse is what sparsity is measured on: the block's output for CRATE
+	// (the ISTA output in the encoder), the MLP activations for MAE.
+	Sparse []float32
+}
+
+// Layers returns every block's measurements of the last Run, encoder then
+// decoder; the slices are the graph's own and change with the next Run.
+func (gr *Graph) Layers() []Layer {
+	c := gr.m.Config
+	var out []Layer
+	enc, dec := 0, 0
+	for _, ln := range gr.layers {
+		l := Layer{Decoder: ln.decoder, Index: enc, Heads: c.NumHeads, Tokens: floats(ln.out.Value())}
+		if ln.decoder {
+			l.Index, l.Heads = dec, c.DecoderNumHeads
+			dec++
+		} else {
+			enc++
+		}
+		l.Width = ln.out.Shape()[1]
+		u := gr.m.byName[ln.subspaces].Value
+		l.Subspaces = u[ln.offset*l.Width : (ln.offset+l.Width)*l.Width]
+		l.Sparse = l.Tokens
+		if ln.hidden != nil {
+			l.Sparse = floats(ln.hidden.Value())
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // Grad returns the gradient of the loss with respect to p after a training
@@ -109,33 +184,6 @@ func (gr *Graph) mask(noise []float32) {
 func (lay *layout) grow(batch int) {
 	if len(lay.src) != batch*lay.n {
 		lay.src, lay.pos = make([]int, batch*lay.n), make([]int, batch*lay.n)
-	}
-}
-
-// patchify cuts images [b, C, H, W] into patch vectors [b·L, p·p·C], patches
-// in row-major order. With convOrder a vector is laid out (c, p, q), as the
-// patch-embedding convolution's kernel; otherwise (p, q, c), as the released
-// patchify that makes the loss target.
-func patchify(c Config, images, out []float32, convOrder bool) {
-	p, ch, g, s := c.PatchSize, c.InChans, c.Grid(), c.ImgSize
-	b := len(images) / (ch * s * s)
-	i := 0
-	for e := 0; e < b; e++ {
-		img := images[e*ch*s*s : (e+1)*ch*s*s]
-		for gh := 0; gh < g; gh++ {
-			for gw := 0; gw < g; gw++ {
-				for a := 0; a < p*p*ch; a++ {
-					var k, y, x int
-					if convOrder {
-						k, y, x = a/(p*p), a/p%p, a%p
-					} else {
-						y, x, k = a/(p*ch), a/ch%p, a%ch
-					}
-					out[i] = img[(k*s+gh*p+y)*s+gw*p+x]
-					i++
-				}
-			}
-		}
 	}
 }
 

@@ -1,0 +1,35 @@
+package model
+
+import "gorgonia.org/tensor"
+
+// residual: y = a + sign·b on two [rows, width] matrices, the skip
+// connections of the ViT block and CRATE's subtractive decoder. As a kernel
+// it never overwrites its inputs, so every block's output stays readable
+// after a pass (gorgonia's own Add may reuse a dead input's memory).
+type residual struct {
+	rows, width int
+	sign        float32
+}
+
+func (k residual) name() string { return "Residual" }
+func (k residual) diff() []bool { return []bool{true, true} }
+
+func (k residual) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.rows, k.width}
+	return s, expectShapes(in, s, s)
+}
+
+func (k residual) forward(y []float32, in [][]float32) {
+	a, b := in[0], in[1]
+	for i := range y {
+		y[i] = a[i] + k.sign*b[i]
+	}
+}
+
+// backward: da = dy, db = sign·dy.
+func (k residual) backward(din [][]float32, _ [][]float32, _, dy []float32) {
+	copy(din[0], dy)
+	for i, v := range dy {
+		din[1][i] = k.sign * v
+	}
+}
