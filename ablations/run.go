@@ -1,6 +1,3 @@
-// Package ablations reads experiment files and expands them into runs:
-// every variant, times every combination of the ablation axes, times every
-// seed.
 package ablations
 
 import (
@@ -13,8 +10,8 @@ import (
 
 // AxisValue is the value one ablation axis takes in a run.
 type AxisValue struct {
-	Key   string `json:"key"`   // dotted key, e.g. "train.mask_ratio"
-	Value any    `json:"value"` // as written in the experiment file
+	Key   string `json:"key"`   // dotted key, e.g. "train.mask_ratio", or a bundled axis's name
+	Value any    `json:"value"` // as written in the experiment file, or its label
 }
 
 // Run is one expanded run of an experiment. Its JSON form is what the

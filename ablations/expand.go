@@ -1,0 +1,108 @@
+package ablations
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"harness/data"
+	"harness/model"
+)
+
+// expand makes the runs of the plan: the variants in order; for each,
+// every combination of the axes, the first outermost; for each, every
+// seed. It validates every run's spec.
+func (p *plan) expand(x *Experiment) ([]Run, error) {
+	var runs []Run
+	for _, v := range p.variants {
+		at := make([]int, len(p.axes)) // the value each axis takes
+		for {
+			settings := slices.Concat(p.base, v.sets)
+			var parts []string
+			if v.name != "" {
+				parts = append(parts, v.name)
+			}
+			axes := make([]AxisValue, len(p.axes))
+			for i, a := range p.axes {
+				av := a.values[at[i]]
+				settings = append(settings, av.sets...)
+				parts = append(parts, fmt.Sprintf("%s=%v", a.name, av.label))
+				axes[i] = AxisValue{Key: a.key, Value: av.label}
+			}
+			settings = append(settings, p.overrides...)
+			for _, seed := range x.Seeds {
+				r := Run{
+					Experiment: x.Name,
+					Name:       strings.Join(append(parts, fmt.Sprintf("seed=%d", seed)), "/"),
+					Variant:    v.name,
+					Axes:       slices.Clone(axes),
+					Spec:       build(settings),
+				}
+				r.Spec.Seed = seed
+				if err := r.Spec.Validate(); err != nil {
+					return nil, fmt.Errorf("run %q: %s%w", r.Name, blame(err, settings), err)
+				}
+				runs = append(runs, r)
+			}
+			if !next(at, p.axes) {
+				break
+			}
+		}
+	}
+	return runs, nil
+}
+
+// next moves at to the next combination of the axes' values, the last
+// axis fastest, and reports false after the last one.
+func next(at []int, axes []axis) bool {
+	for i := len(at) - 1; i >= 0; i-- {
+		if at[i]++; at[i] < len(axes[i].values) {
+			return true
+		}
+		at[i] = 0
+	}
+	return false
+}
+
+// blame finds the setting of highest precedence for the key that a
+// validation error names first ("model.num_heads: ..."), and returns
+// where it comes from, followed by ": ", or "" when no setting gives it.
+func blame(err error, settings []setting) string {
+	key, _, _ := strings.Cut(err.Error(), ":")
+	for _, s := range slices.Backward(settings) {
+		if s.key == key {
+			return s.where + ": "
+		}
+	}
+	return ""
+}
+
+// CheckData opens, once each, the datasets the runs need, as each run's
+// data configuration and model input (in_chans, img_size) say, and reports
+// the first that cannot be opened, naming the run and the dataset's path.
+// Load and Parse do not call it, so that an experiment can be listed
+// without its data; call it before the first run. Its errors wrap
+// [ErrInvalid].
+func CheckData(runs []Run) error {
+	seen := map[string]bool{}
+	for _, r := range runs {
+		in := data.Input{Chans: r.Spec.Model.InChans, Size: r.Spec.Model.ImgSize}
+		key := fmt.Sprintf("%#v %#v", r.Spec.Data, in)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if _, err := data.Open(r.Spec.Data, in); err != nil {
+			where := r.Spec.Data.Dataset
+			if r.Spec.Data.Path != "" {
+				where += fmt.Sprintf(" at %q", r.Spec.Data.Path)
+			}
+			return &inputError{fmt.Sprintf("experiment %q", r.Experiment), fmt.Errorf("run %q: dataset %s: %w", r.Name, where, err)}
+		}
+	}
+	return nil
+}
+
+// Params counts the parameters of the run's model, for listings such as
+// a runner's --dry-run.
+func (r Run) Params() (model.Counts, error) { return model.CountParams(r.Spec.Model) }

@@ -1,0 +1,143 @@
+package training
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"harness/data"
+	"harness/model"
+)
+
+// Sink receives what a run produces, in order.
+type Sink interface {
+	// Resumed says the run continues from a checkpoint after step.
+	Resumed(step int) error
+	// Metrics records values at a step.
+	Metrics(step int, values map[string]float64) error
+	// Artifact records a file the run wrote (kind "checkpoint",
+	// "recon_grid").
+	Artifact(kind, path string) error
+}
+
+// CheckpointName is the checkpoint's file name in a run's directory.
+const CheckpointName = "checkpoint.safetensors"
+
+// Train pretrains the model spec describes, writing checkpoints and
+// artifacts into dir and every metric to sink. A checkpoint already in dir
+// is resumed from, and the run continues exactly as if never stopped. When
+// ctx is cancelled, Train writes a checkpoint and returns ctx's error.
+func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	c := spec.Train
+	if c.Threads > 0 {
+		runtime.GOMAXPROCS(c.Threads)
+	}
+	ds, err := data.Open(spec.Data, data.Input{Chans: spec.Model.InChans, Size: spec.Model.ImgSize})
+	if err != nil {
+		return err
+	}
+	m, err := model.New(spec.Model, spec.Seed)
+	if err != nil {
+		return err
+	}
+	g, err := m.NewGraph(c.BatchSize, c.MaskRatio, true)
+	if err != nil {
+		return err
+	}
+	opt := newAdamW(m.Params, c)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	ckpt := filepath.Join(dir, CheckpointName)
+	start, err := loadCheckpoint(ckpt, spec, m, opt)
+	if err != nil {
+		return err
+	}
+	ev, err := newEvaluator(spec, m, ds, dir)
+	if err != nil {
+		return err
+	}
+	if start > 0 {
+		if err := sink.Resumed(start); err != nil {
+			return err
+		}
+	} else if err := ev.run(0, sink); err != nil {
+		return err
+	}
+	loader, err := data.NewLoader(ds.Train, c.BatchSize, spec.Seed, start)
+	if err != nil {
+		return err
+	}
+	defer loader.Close()
+	noise := make([]float32, c.BatchSize*spec.Model.NumPatches())
+	var grads [][]float32
+	for step := start + 1; step <= c.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			if step-1 > start {
+				if err := save(ckpt, spec, step-1, m, opt, sink); err != nil {
+					return err
+				}
+			}
+			return err
+		}
+		batch := loader.Next()
+		maskingNoise(noise, spec.Seed, uint64(step))
+		out, err := g.Run(batch.X, noise)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+		if loss := float64(out.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("step %d: the loss diverged to %v", step, loss)
+		}
+		if c.ClipGrad > 0 {
+			grads = grads[:0]
+			for _, p := range m.Params {
+				if gr := g.Grad(p); gr != nil {
+					grads = append(grads, gr)
+				}
+			}
+			clipGradNorm(grads, c.ClipGrad)
+		}
+		lr := learningRate(c, step-1)
+		opt.step(lr, g.Grad)
+		if step%c.LogEvery == 0 || step == c.Steps {
+			if err := sink.Metrics(step, map[string]float64{"train/loss": float64(out.Loss), "train/lr": lr}); err != nil {
+				return err
+			}
+		}
+		if (c.EvalEvery > 0 && step%c.EvalEvery == 0) || step == c.Steps {
+			if err := ev.run(step, sink); err != nil {
+				return err
+			}
+		}
+		if (c.CheckpointEvery > 0 && step%c.CheckpointEvery == 0) || step == c.Steps {
+			if err := save(ckpt, spec, step, m, opt, sink); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func save(path string, spec Spec, step int, m *model.Model, o *adamW, sink Sink) error {
+	if err := saveCheckpoint(path, spec, step, m, o); err != nil {
+		return err
+	}
+	return sink.Artifact("checkpoint", path)
+}
+
+// maskingNoise fills noise for one step from (seed, step) alone, so that a
+// resumed run masks exactly as an unbroken one.
+func maskingNoise(noise []float32, seed, step uint64) {
+	rng := rand.New(rand.NewPCG(seed, step))
+	for i := range noise {
+		noise[i] = rng.Float32()
+	}
+}
