@@ -223,7 +223,7 @@ func show(value any) string {
 
 // newOverride reads an override such as "train.steps=5". Its value is
 // read as a TOML value, except for string fields, which take it as it is,
-// unquoted if quoted, as keys.Set does.
+// unquoted if quoted.
 func newOverride(override string) (setting, error) {
 	where := "--set " + override
 	section, name, raw, err := keys.Split(override)
@@ -273,4 +273,24 @@ func build(settings []setting) training.Spec {
 		}
 	}
 	return spec
+}
+
+// Override applies command-line overrides such as "train.steps=5" to spec,
+// with the checks of an experiment file's keys, in order;
+// "model.preset=NAME" first restarts the model from that preset. Errors
+// wrap ErrInvalid.
+func Override(spec training.Spec, overrides []string) (training.Spec, error) {
+	for _, o := range overrides {
+		s, err := newOverride(o)
+		if err != nil {
+			return spec, &inputError{where: "command line", err: err}
+		}
+		dst := reflect.ValueOf(&spec).Elem()
+		if s.index == nil {
+			spec.Model = s.v.Interface().(model.Config)
+			continue
+		}
+		dst.FieldByIndex(s.index).Set(s.v)
+	}
+	return spec, nil
 }

@@ -39,33 +39,8 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestSet(t *testing.T) {
-	tests := []struct {
-		key, raw string
-		want     sample
-		wantErr  string
-	}{
-		{"name", "vit", sample{Name: "vit"}, ""},
-		{"name", `"crate"`, sample{Name: "crate"}, ""},
-		{"size", "1_024", sample{Size: 1024}, ""},
-		{"ratio", "0.75", sample{Ratio: 0.75}, ""},
-		{"on", "true", sample{On: true}, ""},
-		{"size", "1.5", sample{}, "s.size: \"1.5\" is not an integer"},
-		{"ratio", "abc", sample{}, "s.ratio: \"abc\" is not a number"},
-		{"on", "1", sample{}, "s.on: \"1\" is not a boolean (true or false)"},
-		{"nope", "1", sample{}, "s.nope: unknown key (known s keys: name, on, ratio, size)"},
-	}
-	for _, tt := range tests {
-		var got sample
-		err := Set(&got, "s", tt.key, tt.raw)
-		if tt.wantErr != "" {
-			if err == nil || err.Error() != tt.wantErr {
-				t.Errorf("Set(%s=%s) error %v, want %q", tt.key, tt.raw, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("Set(%s=%s) = %+v, %v; want %+v", tt.key, tt.raw, got, err, tt.want)
-		}
+func TestNames(t *testing.T) {
+	if got := strings.Join(Names(&sample{}), " "); got != "name on ratio size" {
+		t.Errorf("Names = %q", got)
 	}
 }

@@ -47,11 +47,11 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	if err != nil {
 		return err
 	}
-	g, err := m.NewGraph(c.BatchSize, c.MaskRatio, true)
+	st, err := newStepper(m, c)
 	if err != nil {
 		return err
 	}
-	opt := newAdamW(m.Params, c)
+	opt := st.opt
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
@@ -77,7 +77,6 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	}
 	defer loader.Close()
 	noise := make([]float32, c.BatchSize*spec.Model.NumPatches())
-	var grads [][]float32
 	for step := start + 1; step <= c.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			if step-1 > start {
@@ -89,26 +88,12 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 		}
 		batch := loader.Next()
 		maskingNoise(noise, spec.Seed, uint64(step))
-		out, err := g.Run(batch.X, noise)
+		loss, lr, err := st.step(batch.X, noise, step)
 		if err != nil {
-			return fmt.Errorf("step %d: %w", step, err)
+			return err
 		}
-		if loss := float64(out.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("step %d: the loss diverged to %v", step, loss)
-		}
-		if c.ClipGrad > 0 {
-			grads = grads[:0]
-			for _, p := range m.Params {
-				if gr := g.Grad(p); gr != nil {
-					grads = append(grads, gr)
-				}
-			}
-			clipGradNorm(grads, c.ClipGrad)
-		}
-		lr := learningRate(c, step-1)
-		opt.step(lr, g.Grad)
 		if step%c.LogEvery == 0 || step == c.Steps {
-			if err := sink.Metrics(step, map[string]float64{"train/loss": float64(out.Loss), "train/lr": lr}); err != nil {
+			if err := sink.Metrics(step, map[string]float64{"train/loss": loss, "train/lr": lr}); err != nil {
 				return err
 			}
 		}
@@ -124,6 +109,48 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 		}
 	}
 	return nil
+}
+
+// stepper makes optimisation steps: forward, backward, optional gradient
+// clipping, AdamW at the scheduled learning rate.
+type stepper struct {
+	m     *model.Model
+	c     Config
+	g     *model.Graph
+	opt   *adamW
+	grads [][]float32
+}
+
+func newStepper(m *model.Model, c Config) (*stepper, error) {
+	g, err := m.NewGraph(c.BatchSize, c.MaskRatio, true)
+	if err != nil {
+		return nil, err
+	}
+	return &stepper{m: m, c: c, g: g, opt: newAdamW(m.Params, c)}, nil
+}
+
+// step makes optimisation step number step (from 1) on a batch and returns
+// its loss and learning rate; a loss that is not finite is an error.
+func (st *stepper) step(images, noise []float32, step int) (loss, lr float64, err error) {
+	out, err := st.g.Run(images, noise)
+	if err != nil {
+		return 0, 0, fmt.Errorf("step %d: %w", step, err)
+	}
+	if loss = float64(out.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("step %d: the loss diverged to %v", step, loss)
+	}
+	if st.c.ClipGrad > 0 {
+		st.grads = st.grads[:0]
+		for _, p := range st.m.Params {
+			if gr := st.g.Grad(p); gr != nil {
+				st.grads = append(st.grads, gr)
+			}
+		}
+		clipGradNorm(st.grads, st.c.ClipGrad)
+	}
+	lr = learningRate(st.c, step-1)
+	st.opt.step(lr, st.g.Grad)
+	return loss, lr, nil
 }
 
 func save(path string, spec Spec, step int, m *model.Model, o *adamW, sink Sink) error {
