@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd())
+	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newBenchCmd())
 	return root
 }
 

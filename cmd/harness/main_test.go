@@ -58,7 +58,7 @@ func TestParamsRefusesBadInput(t *testing.T) {
 		{[]string{"params", "mae_crate_gigantic"}, "unknown preset"},
 		{[]string{"params", "--set", "model.num_heads=5"}, "model.num_heads"},
 		{[]string{"params", "--set", "model.embed_size=5"}, "model.embed_size: unknown key"},
-		{[]string{"params", "--set", "model.depth=two"}, "model.depth: \"two\" is not an integer"},
+		{[]string{"params", "--set", "model.depth=two"}, "model.depth: \"two\" is a string, want an integer"},
 		{[]string{"params", "--set", "train.steps=5"}, "only model.* keys"},
 		{[]string{"params", "--set", "model.arch=resnet"}, "model.arch"},
 	}
@@ -176,5 +176,28 @@ func TestConvert(t *testing.T) {
 		if code, _, stderr := harness(args...); code != 2 || !strings.Contains(stderr, args[1]) {
 			t.Errorf("%v: exit %d, %q; want 2 naming the input", args, code, stderr)
 		}
+	}
+}
+
+func TestBench(t *testing.T) {
+	code, out, stderr := harness("bench", "--steps", "2", "--warmup", "0", "--json",
+		"--set", "model.depth=1", "--set", "model.decoder_depth=1", "--set", "train.batch_size=4", "--set", "model.arch=vit")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		ImagesPerSecond float64 `json:"images_per_second"`
+		Arch            string  `json:"arch"`
+		Batch           int     `json:"batch"`
+		ParamsTotal     int64   `json:"params_total"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Arch != "vit" || r.Batch != 4 || !(r.ImagesPerSecond > 0) || r.ParamsTotal == 0 {
+		t.Errorf("bench printed %+v", r)
+	}
+	if code, _, stderr := harness("bench", "--set", "train.batch_size=0"); code != 2 || !strings.Contains(stderr, "train.batch_size") {
+		t.Errorf("batch 0: exit %d, %q", code, stderr)
 	}
 }

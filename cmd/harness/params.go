@@ -9,8 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"harness/keys"
+	"harness/ablations"
 	"harness/model"
+	"harness/training"
 )
 
 func newParamsCmd() *cobra.Command {
@@ -75,18 +76,15 @@ type paramsRow struct {
 // applyModelSets applies model.KEY=VALUE overrides to c.
 func applyModelSets(c *model.Config, sets []string) error {
 	for _, s := range sets {
-		section, key, value, err := keys.Split(s)
-		if err != nil {
-			return err
-		}
-		if section != "model" {
+		if !strings.HasPrefix(s, "model.") {
 			return fmt.Errorf("--set %s: only model.* keys change parameter counts", s)
 		}
-		if err := keys.Set(c, section, key, value); err != nil {
-			return err
-		}
 	}
-	return nil
+	spec := training.DefaultSpec()
+	spec.Model = *c
+	spec, err := ablations.Override(spec, sets)
+	*c = spec.Model
+	return err
 }
 
 func printParams(w io.Writer, rows []paramsRow) {
