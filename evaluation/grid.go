@@ -1,15 +1,15 @@
 package evaluation
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
+
+	"harness/internal/atomicfile"
 )
 
 // Layout of a reconstruction grid.
@@ -122,31 +122,10 @@ func level(v float32, mean, std float64) uint8 {
 // writePNG encodes img into a temporary file beside path and renames it to
 // path.
 func writePNG(path string, img image.Image) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if err := png.Encode(w, img); err != nil {
+			return fmt.Errorf("encoding %s: %w", path, err)
 		}
-	}()
-	buf := bufio.NewWriter(tmp)
-	if err := png.Encode(buf, img); err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
-	}
-	if err := buf.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return nil
+	})
 }

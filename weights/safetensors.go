@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
+
+	"harness/internal/atomicfile"
 )
 
 // The safetensors format (https://github.com/huggingface/safetensors) is an
@@ -157,34 +158,17 @@ func WriteSafetensors(path string, f *File) (err error) {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(header); err != nil {
-		return err
-	}
-	for _, t := range f.Tensors {
-		if _, err := tmp.Write(t.Data); err != nil {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(header); err != nil {
 			return err
 		}
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		for _, t := range f.Tensors {
+			if _, err := w.Write(t.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // EncodeSafetensors returns f in the safetensors format. The header is
