@@ -187,23 +187,29 @@ func (lay *layout) grow(batch int) {
 	}
 }
 
-// standardise replaces each n-vector of v by (v - mean)/sqrt(var + 1e-6),
-// the variance unbiased, as norm_pix_loss does.
+// standardise replaces each n-vector of v by (v - mean)/std, PatchStats'
+// mean and std, as norm_pix_loss does to the target patches.
 func standardise(v []float32, n int) {
 	for r := 0; r+n <= len(v); r += n {
 		row := v[r : r+n]
-		var s float64
-		for _, x := range row {
-			s += float64(x)
-		}
-		mean := s / float64(n)
-		var ss float64
-		for _, x := range row {
-			ss += (float64(x) - mean) * (float64(x) - mean)
-		}
-		inv := 1 / math.Sqrt(ss/float64(n-1)+1e-6)
+		mean, std := PatchStats(row)
 		for j, x := range row {
-			row[j] = float32((float64(x) - mean) * inv)
+			row[j] = float32((float64(x) - mean) / std)
 		}
 	}
+}
+
+// PatchStats returns a patch's mean and standard deviation as
+// norm_pix_loss takes them: the variance unbiased, plus 1e-6.
+func PatchStats(patch []float32) (mean, std float64) {
+	var s float64
+	for _, x := range patch {
+		s += float64(x)
+	}
+	mean = s / float64(len(patch))
+	var ss float64
+	for _, x := range patch {
+		ss += (float64(x) - mean) * (float64(x) - mean)
+	}
+	return mean, math.Sqrt(ss/float64(len(patch)-1) + 1e-6)
 }

@@ -2,7 +2,6 @@ package training
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 
@@ -232,24 +231,9 @@ func (ev *evaluator) reconGrid(step int, images []float32, out model.Output, sin
 // with each target patch's own mean and standard deviation.
 func unstandardise(pred, target []float32, p int) {
 	for r := 0; r+p <= len(pred); r += p {
-		mean, std := moments(target[r : r+p])
+		mean, std := model.PatchStats(target[r : r+p])
 		for j := r; j < r+p; j++ {
-			pred[j] = pred[j]*std + mean
+			pred[j] = float32(float64(pred[j])*std + mean)
 		}
 	}
-}
-
-// moments returns the mean and the unbiased standard deviation (with the
-// 1e-6 of norm_pix_loss) of v.
-func moments(v []float32) (mean, std float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x)
-	}
-	m := s / float64(len(v))
-	var ss float64
-	for _, x := range v {
-		ss += (float64(x) - m) * (float64(x) - m)
-	}
-	return float32(m), float32(math.Sqrt(ss/float64(len(v)-1) + 1e-6))
 }
