@@ -50,9 +50,7 @@ func Bench(spec Spec, warmup, steps int) (BenchResult, error) {
 		return BenchResult{}, fmt.Errorf("--steps: must be positive, got %d", steps)
 	}
 	c := spec.Train
-	if c.Threads > 0 {
-		runtime.GOMAXPROCS(c.Threads)
-	}
+	model.SetThreads(c.Threads)
 	m, err := model.New(spec.Model, spec.Seed)
 	if err != nil {
 		return BenchResult{}, err

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"harness/data"
 	"harness/model"
@@ -36,9 +35,7 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 		return err
 	}
 	c := spec.Train
-	if c.Threads > 0 {
-		runtime.GOMAXPROCS(c.Threads)
-	}
+	model.SetThreads(c.Threads)
 	ds, err := data.Open(spec.Data, data.Input{Chans: spec.Model.InChans, Size: spec.Model.ImgSize})
 	if err != nil {
 		return err
