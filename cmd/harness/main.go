@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newBenchCmd())
+	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newBenchCmd(), newReportCmd())
 	return root
 }
 

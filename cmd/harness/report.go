@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"harness/reports"
+	"harness/store"
+)
+
+func newReportCmd() *cobra.Command {
+	var db, out string
+	var experiments []string
+	cmd := &cobra.Command{
+		Use:   "report [--db PATH] [--experiment NAME ...] [--out DIR]",
+		Short: "Write Markdown and HTML reports with figures of the experiments in the store",
+		Long: `Writes, for each experiment in the store (or each one named with
+--experiment), DIR/<experiment>/report.md and report.html with the figures
+beside them as PNG and SVG: parameter efficiency, every ablation axis,
+training curves, layer-wise coding rate and sparsity, and the runs'
+reconstruction grids. The tables give every configuration's parameter
+counts and final metrics (mean ± std over seeds), CRATE-MAE against MAE for
+matched runs, and the best configuration per metric. Failed and unfinished
+runs are listed with their status and error.
+
+The store is only read. A missing store or an unknown experiment exits
+with status 2.`,
+		Example: `  harness report
+  harness report --db runs/harness.db --experiment mask_ratio --out reports
+  harness report --experiment mask_ratio --experiment sizes`,
+		Args:                  cobra.NoArgs,
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.Stat(db); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return invalid(fmt.Errorf("report: no store at %s (give its path with --db)", db))
+				}
+				return invalid(fmt.Errorf("report: %w", err))
+			}
+			s, err := store.OpenReadOnly(db)
+			if err != nil {
+				return invalid(fmt.Errorf("report: %w", err))
+			}
+			defer s.Close()
+			results, err := reports.Generate(s, reports.Options{Experiments: experiments, OutDir: out, StorePath: db})
+			if errors.Is(err, reports.ErrUnknownExperiment) {
+				return invalid(err)
+			}
+			if err != nil {
+				return &exitError{exitFailed, err}
+			}
+			w := cmd.OutOrStdout()
+			if len(results) == 0 {
+				fmt.Fprintf(w, "%s holds no experiments\n", db)
+			}
+			for _, r := range results {
+				fmt.Fprintf(w, "%s: %s, %s (%d runs, %d missing, %d figures)\n",
+					r.Experiment, r.Markdown, r.HTML, r.Runs, r.Missing, len(r.Figures))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "harness.db", "the tracking store")
+	cmd.Flags().StringArrayVar(&experiments, "experiment", nil, "report only this experiment (repeatable)")
+	cmd.Flags().StringVar(&out, "out", "reports", "directory the reports go to, one subdirectory per experiment")
+	return cmd
+}
