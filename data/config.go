@@ -41,19 +41,19 @@ var datasets = []string{"mnist", "fashion-mnist", "cifar10", "cifar100", "imagef
 // the model's in_chans, before resizing or padding; mean and std hold one
 // value for every input channel, or a single value for all.
 type Config struct {
-	Dataset          string    `toml:"dataset"`
-	Path             string    `toml:"path"`
-	TrainSize        int       `toml:"train_size"`
-	TestSize         int       `toml:"test_size"`
-	Seed             uint64    `toml:"seed"`
-	SyntheticClasses int       `toml:"synthetic_classes"`
-	SyntheticSize    int       `toml:"synthetic_size"`
-	SyntheticChans   int       `toml:"synthetic_chans"`
-	TestFraction     float64   `toml:"test_fraction"`
-	LoadSize         int       `toml:"load_size"`
-	Fit              string    `toml:"fit"`
-	Mean             []float64 `toml:"mean"`
-	Std              []float64 `toml:"std"`
+	Dataset          string    `toml:"dataset" json:"dataset"`
+	Path             string    `toml:"path" json:"path"`
+	TrainSize        int       `toml:"train_size" json:"train_size"`
+	TestSize         int       `toml:"test_size" json:"test_size"`
+	Seed             uint64    `toml:"seed" json:"seed"`
+	SyntheticClasses int       `toml:"synthetic_classes" json:"synthetic_classes"`
+	SyntheticSize    int       `toml:"synthetic_size" json:"synthetic_size"`
+	SyntheticChans   int       `toml:"synthetic_chans" json:"synthetic_chans"`
+	TestFraction     float64   `toml:"test_fraction" json:"test_fraction"`
+	LoadSize         int       `toml:"load_size" json:"load_size"`
+	Fit              string    `toml:"fit" json:"fit"`
+	Mean             []float64 `toml:"mean" json:"mean"`
+	Std              []float64 `toml:"std" json:"std"`
 }
 
 // DefaultConfig returns the default configuration: all of MNIST, resized
