@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newBenchCmd(), newReportCmd())
+	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newRunCmd(), newWorkerCmd(), newLsCmd(), newShowCmd(), newCompareCmd(), newExportCmd(), newDevicesCmd(), newReportCmd(), newBenchCmd())
 	return root
 }
 

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"harness/runner"
+	"harness/store"
+)
+
+// lsMetrics are the final metrics harness ls shows.
+var lsMetrics = []string{"train/loss", "eval/recon_loss", "eval/linear_probe_acc"}
+
+// statuses are the values of runs.status.
+var statuses = []string{store.StatusPending, store.StatusRunning, store.StatusDone, store.StatusFailed, store.StatusInterrupted}
+
+func newLsCmd() *cobra.Command {
+	var db string
+	var f store.Filter
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List the runs in the store with their final metrics",
+		Long: `Lists the runs: id, experiment, name, status, total parameters, the final
+train/loss, eval/recon_loss and eval/linear_probe_acc, and how long the last
+attempt took (so far, for a run still running).`,
+		Example: `  harness ls
+  harness ls --experiment mask_ratio --status failed --db runs.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.Status != "" && !slices.Contains(statuses, f.Status) {
+				return invalid(fmt.Errorf("--status %s: want one of %v", f.Status, statuses))
+			}
+			st, err := store.OpenReadOnly(db)
+			if err != nil {
+				return invalid(err)
+			}
+			defer st.Close()
+			runs, err := st.Runs(f)
+			if err != nil {
+				return &exitError{exitFailed, err}
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "id\texperiment\tname\tstatus\tparams\ttrain/loss\teval/recon_loss\teval/linear_probe_acc\tduration")
+			for _, r := range runs {
+				last, err := st.LastMetrics(r.ID)
+				if err != nil {
+					return &exitError{exitFailed, err}
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, r.Status, thousands(r.ParamsTotal))
+				for _, k := range lsMetrics {
+					fmt.Fprintf(tw, "\t%s", metricText(last, k))
+				}
+				fmt.Fprintf(tw, "\t%s\n", duration(r))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
+	cmd.Flags().StringVar(&f.Experiment, "experiment", "", "only the runs of this experiment")
+	cmd.Flags().StringVar(&f.Status, "status", "", "only the runs with this status: pending, running, done, failed or interrupted")
+	return cmd
+}
+
+// metricText is the value of key in last, or "-".
+func metricText(last map[string]store.Metric, key string) string {
+	m, ok := last[key]
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(m.Value, 'g', 6, 64)
+}
+
+// duration is how long the run's last attempt took, or has taken so far.
+func duration(r store.Run) string {
+	switch {
+	case r.StartedAt.IsZero():
+		return "-"
+	case r.FinishedAt.IsZero():
+		return runner.FormatDuration(time.Since(r.StartedAt))
+	}
+	return runner.FormatDuration(r.FinishedAt.Sub(r.StartedAt))
+}
+
+// writeMetrics prints the final metrics of a run, sorted by key.
+func writeMetrics(w io.Writer, last map[string]store.Metric) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range runner.SortedKeys(last) {
+		m := last[k]
+		fmt.Fprintf(tw, "  %s\t%s\tstep %d\n", k, strconv.FormatFloat(m.Value, 'g', -1, 64), m.Step)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"harness/ablations"
+	"harness/runner"
+	"harness/store"
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		db, out     string
+		sets        []string
+		workers     int
+		dryRun      bool
+		retryFailed bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run EXPERIMENT.toml",
+		Short: "Train the runs of an experiment, skipping those done and resuming those interrupted",
+		Long: `Expands the experiment file into runs and executes those the store has not
+done: new runs, interrupted ones (resumed from their last checkpoint), and runs
+left running by a harness that was killed. Runs another harness process is
+executing are waited for. Each run trains in a worker process of its own;
+checkpoints, artifacts and the worker's log go to OUT/<experiment>/<run id>/.
+
+Every problem with the file, the overrides or the datasets is reported before
+anything runs and before the store is written. This build computes on the
+CPU only: runs use CPU slots, as many at once as --workers says, by default
+as many as the cores allow given each run's train.threads.
+
+Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
+are marked interrupted, and the next run of the same file resumes them. A
+second Ctrl-C kills the workers at once.
+
+Exit status: 0 every run done, 1 some run failed or is not done, 2 invalid
+input, 130 (143) stopped by SIGINT (SIGTERM).`,
+		Example: `  harness run experiments/mask_ratio.toml
+  harness run experiments/mask_ratio.toml --dry-run
+  harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if workers < 0 {
+				return invalid(fmt.Errorf("--workers: must be >= 0, got %d", workers))
+			}
+			x, runs, err := ablations.Load(args[0], sets)
+			if err != nil {
+				return invalid(err)
+			}
+			jobs, err := runner.Plan(runs)
+			if err != nil {
+				return invalid(err)
+			}
+			if err := ablations.CheckData(runs); err != nil {
+				return invalid(err)
+			}
+			if dryRun {
+				printPlan(cmd.OutOrStdout(), x, jobs)
+				return nil
+			}
+			return execute(cmd, x, jobs, db, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
+	cmd.Flags().StringVar(&out, "out", "out", "where runs keep checkpoints, artifacts and logs")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a key of every run, as KEY=VALUE (repeatable)")
+	cmd.Flags().IntVar(&workers, "workers", 0, "runs at once; 0: as many as the cores allow")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the runs with their parameter counts, and do nothing else")
+	cmd.Flags().BoolVar(&retryFailed, "retry-failed", false, "execute again the runs that failed before")
+	return cmd
+}
+
+// execute runs the jobs of x in the store at db.
+func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, opt runner.Options) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return &exitError{exitFailed, fmt.Errorf("find the harness binary for the workers: %w", err)}
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		return &exitError{exitFailed, err}
+	}
+	defer st.Close()
+	w := cmd.OutOrStdout()
+	ctx, kill, stop := runner.OnSignals(cmd.Context())
+	defer stop()
+	opt.Worker = []string{exe, "worker"}
+	opt.Provenance = runner.CurrentProvenance()
+	opt.Kill = kill
+	opt.Progress = runner.NewProgress(w, runner.IsTerminal(w))
+	if d := runner.Discover(); len(d.GPUs) > 0 {
+		opt.Progress.Note(fmt.Sprintf("%d GPU(s) found, not used: this build computes on the %s", len(d.GPUs), runner.Compute))
+	}
+	outcomes, err := runner.Run(ctx, st, x, jobs, opt)
+	opt.Progress.Close()
+	notDone := summarize(w, x, outcomes)
+	if i, ok := errors.AsType[*runner.Interrupt](context.Cause(ctx)); ok {
+		return &exitError{i.ExitCode(), i}
+	}
+	if err != nil {
+		return &exitError{exitFailed, err}
+	}
+	if notDone > 0 {
+		return &exitError{exitFailed, fmt.Errorf("%d of %d runs of %s are not done", notDone, len(outcomes), x.Name)}
+	}
+	return nil
+}
+
+// summarize prints how the runs stand and returns how many are not done.
+func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) (notDone int) {
+	count := map[string]int{}
+	executed := 0
+	var failures []string
+	for _, o := range outcomes {
+		status := o.Status
+		if status == "" {
+			status = "not started"
+		}
+		count[status]++
+		if o.Executed {
+			executed++
+		}
+		if status != store.StatusDone {
+			notDone++
+		}
+		if o.Status == store.StatusFailed {
+			failures = append(failures, fmt.Sprintf("  run %d %s: %s", o.RunID, o.Job.Run.Name, firstLine(o.Error)))
+		}
+	}
+	parts := []string{fmt.Sprintf("%d executed now", executed)}
+	for _, s := range []string{store.StatusDone, store.StatusFailed, store.StatusInterrupted, store.StatusRunning, "not started"} {
+		if count[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+		}
+	}
+	fmt.Fprintf(w, "%s: %d runs: %s\n", x.Name, len(outcomes), strings.Join(parts, ", "))
+	for _, f := range failures {
+		fmt.Fprintln(w, f)
+	}
+	return notDone
+}
+
+// printPlan prints the runs of a dry run.
+func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job) {
+	fmt.Fprintf(w, "experiment %s: %d runs\n", x.Name, len(jobs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable")
+	for _, j := range jobs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
+			thousands(j.Params.Total), thousands(j.Params.Trainable))
+	}
+	tw.Flush()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

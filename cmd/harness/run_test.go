@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"harness/store"
+)
+
+// asHarness, set in its environment, makes the test binary run as the
+// harness command: the harness processes of these tests and their workers
+// (os.Executable) are this binary.
+const asHarness = "HARNESS_TEST_AS_COMMAND"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asHarness) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// tinyExperiment is an experiment of small runs on synthetic data that
+// train in well under a second each.
+const tinyExperiment = `
+[experiment]
+name = "tiny"
+seeds = %s
+
+[model]
+img_size = 8
+patch_size = 4
+in_chans = 1
+embed_dim = 16
+depth = 1
+num_heads = 2
+decoder_embed_dim = 16
+decoder_depth = 1
+decoder_num_heads = 2
+
+[data]
+dataset = "synthetic"
+train_size = 64
+test_size = 32
+
+[train]
+steps = 40
+batch_size = 8
+warmup_steps = 5
+checkpoint_every = 10
+
+[eval]
+images = 16
+probe_train = 32
+probe_test = 16
+recon_samples = 2
+
+[[variant]]
+name = "CRATE-MAE"
+set = { "model.arch" = "crate" }
+
+[[variant]]
+name = "%s"
+set = %s
+`
+
+// writeExperiment writes the tiny experiment into dir: two variants,
+// CRATE-MAE and a second one named second with the given settings, times
+// the seeds.
+func writeExperiment(t *testing.T, dir, seeds, second, set string) string {
+	t.Helper()
+	path := filepath.Join(dir, "tiny.toml")
+	if err := os.WriteFile(path, fmt.Appendf(nil, tinyExperiment, seeds, second, set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mae writes the usual tiny experiment: CRATE-MAE and MAE, seed 0.
+func mae(t *testing.T, dir string) string {
+	return writeExperiment(t, dir, "[0]", "MAE", `{ "model.arch" = "vit" }`)
+}
+
+// command returns the harness command line args, run in dir, in a process
+// group of its own.
+func command(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asHarness+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// runHarness runs the harness in dir to its end.
+func runHarness(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := command(dir, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// A stopped harness is one that stopAt stopped.
+type stopped struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer // its standard output and error
+	copied chan struct{}
+}
+
+// stopAt starts the harness in dir and reads its output until a line
+// matches at. It then stops the harness with SIGSTOP: its worker stops too,
+// at its next event, which the harness no longer acknowledges.
+func stopAt(t *testing.T, dir string, at *regexp.Regexp, args ...string) *stopped {
+	t.Helper()
+	s := &stopped{cmd: command(dir, args...), copied: make(chan struct{})}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = pw, pw
+	err = s.cmd.Start()
+	pw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(pr)
+	for {
+		line, err := r.ReadString('\n')
+		s.out.WriteString(line)
+		if at.MatchString(line) {
+			break
+		}
+		if err != nil {
+			s.cmd.Wait()
+			t.Fatalf("the harness ended before %q:\n%s", at, s.out.String())
+		}
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		io.Copy(&s.out, r)
+		pr.Close()
+		close(s.copied)
+	}()
+	return s
+}
+
+// wait waits for the harness to end and returns how it ended and its
+// output.
+func (s *stopped) wait() (string, error) {
+	<-s.copied
+	err := s.cmd.Wait()
+	return s.out.String(), err
+}
+
+// openDB opens the store of a test for SQL of its own.
+func openDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "harness.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// count runs a counting query.
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkAllDone checks that the store in dir has n runs, all done, with the
+// final metrics recorded once each.
+func checkAllDone(t *testing.T, dir string, n int) {
+	t.Helper()
+	db := openDB(t, dir)
+	if got := count(t, db, `SELECT count(*) FROM runs WHERE status = 'done'`); got != n {
+		t.Errorf("%d runs done, want %d", got, n)
+	}
+	if got := count(t, db, `SELECT count(*) FROM runs`); got != n {
+		t.Errorf("%d runs, want %d", got, n)
+	}
+	if dups := count(t, db, `SELECT count(*) FROM (SELECT run_id, step, key FROM metrics
+GROUP BY run_id, step, key HAVING count(*) > 1)`); dups != 0 {
+		t.Errorf("%d duplicated metric rows", dups)
+	}
+	for _, key := range []string{"train/loss", "eval/recon_loss", "eval/linear_probe_acc"} {
+		if got := count(t, db, `SELECT count(*) FROM metrics WHERE key = ? AND step = 40`, key); got != n {
+			t.Errorf("%s at step 40 in %d runs, want %d", key, got, n)
+		}
+	}
+	if got := count(t, db, `SELECT count(*) FROM metrics WHERE key = 'train/loss'`); got != 4*n {
+		t.Errorf("%d train/loss rows, want %d (steps 10, 20, 30, 40)", got, 4*n)
+	}
+}
+
+// metrics reads every metric of the store in dir, by run name, key and step.
+func metrics(t *testing.T, dir string) map[string]float64 {
+	t.Helper()
+	rows, err := openDB(t, dir).Query(`SELECT r.name, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	all := map[string]float64{}
+	for rows.Next() {
+		var name, key string
+		var step int
+		var v float64
+		if err := rows.Scan(&name, &key, &step, &v); err != nil {
+			t.Fatal(err)
+		}
+		all[fmt.Sprintf("%s %s @%d", name, key, step)] = v
+	}
+	return all
+}
+
+// starts counts the attempts at the run with the given id in its log.
+func starts(t *testing.T, dir string, id int) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "out", "tiny", fmt.Sprint(id), "log.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), fmt.Sprintf(" starts run %d ", id))
+}
+
+func TestRunToCompletion(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	code, out, stderr := runHarness(t, dir, "run", "tiny.toml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	checkAllDone(t, dir, 2)
+	db := openDB(t, dir)
+	var host, version, command, device string
+	var total int64
+	if err := db.QueryRow(`SELECT host, code_version, command, device, params_total FROM runs WHERE name = 'MAE/seed=0'`).
+		Scan(&host, &version, &command, &device, &total); err != nil {
+		t.Fatal(err)
+	}
+	if host == "" || version == "" || !strings.HasSuffix(command, " run tiny.toml") || !strings.HasPrefix(device, "cpu") || total != 7536 {
+		t.Errorf("provenance: host %q, code version %q, command %q, device %q, params %d", host, version, command, device, total)
+	}
+	if n := count(t, db, `SELECT count(*) FROM experiments WHERE name = 'tiny' AND toml_text LIKE '%[[variant]]%'`); n != 1 {
+		t.Error("the experiment's file is not recorded")
+	}
+	if n := count(t, db, `SELECT count(*) FROM artifacts WHERE kind = 'checkpoint'`); n != 2 {
+		t.Errorf("%d checkpoint artifacts, want 2", n)
+	}
+	snapshot := func() string {
+		var s string
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM metrics) || ' ' || (SELECT count(*) FROM artifacts) || ' ' ||
+(SELECT group_concat(status || finished_at) FROM runs)`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+
+	code, out, stderr = runHarness(t, dir, "run", "tiny.toml")
+	if code != 0 || strings.Count(out, "done already") != 2 || strings.Contains(out, "started") {
+		t.Errorf("again: exit %d\n%s%s", code, out, stderr)
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("running again changed the store: %s, was %s", after, before)
+	}
+
+	// the reports read the store
+	db1 := filepath.Join(dir, "harness.db")
+	if code, out, _ := harness("ls", "--db", db1, "--status", "done"); code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, "7,536") {
+		t.Errorf("ls: exit %d\n%s", code, out)
+	}
+	if code, out, _ := harness("show", "--db", db1, "MAE/seed=0"); code != 0 || !strings.Contains(out, `model.arch               "vit"`) ||
+		!strings.Contains(out, "checkpoint") || !strings.Contains(out, "eval/linear_probe_acc") {
+		t.Errorf("show: exit %d\n%s", code, out)
+	}
+	if code, out, _ := harness("compare", "--db", db1, "1", "2"); code != 0 || !regexp.MustCompile(`(?m)^\* model\.arch +"crate" +"vit"$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^  model\.depth +1 +1$`).MatchString(out) {
+		t.Errorf("compare: exit %d\n%s", code, out)
+	}
+	if code, out, _ := harness("export", "--db", db1, "--experiment", "tiny"); code != 0 || !strings.HasPrefix(out, "run_id,experiment,run,step,key,value,wall_time\n") ||
+		!strings.Contains(out, ",tiny,MAE/seed=0,40,train/loss,") {
+		t.Errorf("export: exit %d\n%.500s", code, out)
+	}
+	if code, _, stderr := harness("show", "--db", db1, "nope"); code != 2 || !strings.Contains(stderr, "nope") {
+		t.Errorf("show of an unknown run: exit %d, %s", code, stderr)
+	}
+}
+
+// A harness killed outright mid-training loses nothing but the steps since
+// the last checkpoint: running it again resumes, and the curves are those
+// of a run never interrupted, bit for bit.
+func TestKilledHarnessResumes(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	h := stopAt(t, dir, regexp.MustCompile(`^run 1 .*: step 20/40`), "run", "tiny.toml", "--workers", "1")
+	if err := syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := h.wait()
+	if n := count(t, openDB(t, dir), `SELECT count(*) FROM runs WHERE status = 'running'`); n != 1 {
+		t.Fatalf("%d runs left running, want 1\n%s", n, out)
+	}
+
+	code, again, stderr := runHarness(t, dir, "run", "tiny.toml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, again, stderr)
+	}
+	if !strings.Contains(again, "run 1 CRATE-MAE/seed=0: started on cpu") || !strings.Contains(again, "taken over from a harness that is gone") ||
+		!regexp.MustCompile(`run 1 .*: resumed from the checkpoint at step (10|20)\n`).MatchString(again) {
+		t.Errorf("the killed run is not resumed:\n%s", again)
+	}
+	checkAllDone(t, dir, 2)
+	if n := starts(t, dir, 1); n != 2 {
+		t.Errorf("run 1 started %d times, want 2", n)
+	}
+
+	fresh := t.TempDir()
+	mae(t, fresh)
+	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
+	}
+	got, want := metrics(t, dir), metrics(t, fresh)
+	if len(got) != len(want) {
+		t.Errorf("%d metrics, want %d as in a fresh store", len(got), len(want))
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
+			t.Errorf("%s = %v, want %v as in a fresh store", k, g, w)
+		}
+	}
+}
+
+// Two harnesses on the same store and file execute each run once.
+func TestConcurrentHarnesses(t *testing.T) {
+	dir := t.TempDir()
+	writeExperiment(t, dir, "[0, 1]", "MAE", `{ "model.arch" = "vit" }`)
+	a := command(dir, "run", "tiny.toml", "--workers", "1")
+	b := command(dir, "run", "tiny.toml", "--workers", "1")
+	var outA, outB bytes.Buffer
+	a.Stdout, a.Stderr = &outA, &outA
+	b.Stdout, b.Stderr = &outB, &outB
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	errA, errB := a.Wait(), b.Wait()
+	if errA != nil || errB != nil {
+		t.Fatalf("exits %v and %v\n%s\n%s", errA, errB, outA.String(), outB.String())
+	}
+	checkAllDone(t, dir, 4)
+	for id := 1; id <= 4; id++ {
+		if n := starts(t, dir, id); n != 1 {
+			t.Errorf("run %d executed %d times", id, n)
+		}
+	}
+	if n := strings.Count(outA.String()+outB.String(), ": started on "); n != 4 {
+		t.Errorf("%d runs started, want 4\n%s\n%s", n, outA.String(), outB.String())
+	}
+}
+
+// Ctrl-C stops the harness promptly, its run interrupted after a
+// checkpoint; the next harness finishes the job.
+func TestInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	h := stopAt(t, dir, regexp.MustCompile(`^run 1 .*: step 10/40`), "run", "tiny.toml", "--workers", "1")
+	// as a terminal does, to the whole process group
+	if err := syscall.Kill(-h.cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := h.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(30*time.Second, func() { syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL) })
+	out, err := h.wait()
+	if !timer.Stop() {
+		t.Fatalf("still running 30 s after SIGINT\n%s", out)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit %v after %s, want status 130\n%s", err, time.Since(start), out)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "harness.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.Runs(store.Filter{})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != store.StatusInterrupted {
+		t.Errorf("runs after SIGINT: %+v, want run 1 interrupted and no other\n%s", runs, out)
+	}
+	if !strings.Contains(out, "1 interrupted, 1 not started") {
+		t.Errorf("no summary:\n%s", out)
+	}
+
+	code, again, stderr := runHarness(t, dir, "run", "tiny.toml")
+	// the worker stops at the first step after it sees the signal
+	if code != 0 || !regexp.MustCompile(`run 1 .*: resumed from the checkpoint at step [1-3]\d\n`).MatchString(again) {
+		t.Errorf("again: exit %d\n%s%s", code, again, stderr)
+	}
+	checkAllDone(t, dir, 2)
+}
+
+// A diverging run fails with the step; the other runs go on.
+func TestDivergingRun(t *testing.T) {
+	dir := t.TempDir()
+	writeExperiment(t, dir, "[0]", "diverging", `{ "train.blr" = 1e30 }`)
+	code, out, stderr := runHarness(t, dir, "run", "tiny.toml", "--workers", "2")
+	if code != 1 {
+		t.Errorf("exit %d, want 1\n%s%s", code, out, stderr)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "harness.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	good, err := st.RunByName("tiny", "CRATE-MAE/seed=0")
+	if err != nil || good.Status != store.StatusDone {
+		t.Errorf("the other run: %+v, %v", good, err)
+	}
+	bad, err := st.RunByName("tiny", "diverging/seed=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.Status != store.StatusFailed || !regexp.MustCompile(`^step \d+: the loss diverged to (NaN|[+-]Inf)\n`).MatchString(bad.Error) ||
+		!strings.Contains(bad.Error, "log.txt") {
+		t.Errorf("the diverging run: %s, error %q", bad.Status, bad.Error)
+	}
+}
+
+// Bad input is refused with exit status 2, naming the fault, before the
+// store is touched.
+func TestRunRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := fmt.Sprintf(tinyExperiment, "[0]", "MAE", `{ "model.arch" = "vit" }`)
+	db := filepath.Join(dir, "harness.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutExperiment("other", "", "[experiment]\nname = \"other\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	hash := func() [32]byte {
+		b, err := os.ReadFile(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := hash()
+	tests := []struct {
+		name, text string
+		args       []string
+		want       string
+	}{
+		{"unknown key", strings.Replace(good, "steps = 40", "stepz = 40", 1), nil, "stepz"},
+		{"syntax error", strings.Replace(good, "[train]", "[train", 1), nil, "tiny.toml:"},
+		{"missing dataset", strings.Replace(good, `dataset = "synthetic"`, `dataset = "cifar10"`+"\npath = \"/nonexistent/cifar\"", 1), nil, "/nonexistent/cifar"},
+		{"impossible shape", strings.Replace(good, "patch_size = 4", "patch_size = 3", 1), nil, "patch_size"},
+		{"unknown override", good, []string{"--set", "train.nope=1"}, "train.nope"},
+		{"missing file", "", nil, "tiny.toml"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, "tiny.toml")
+		os.Remove(path)
+		if tt.text != "" {
+			if err := os.WriteFile(path, []byte(tt.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := append([]string{"run", path, "--db", db, "--out", filepath.Join(dir, "out")}, tt.args...)
+		code, out, stderr := harness(args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, %q; want 2 naming %s\n%s", tt.name, code, stderr, tt.want, out)
+		}
+		if hash() != before {
+			t.Fatalf("%s: the store changed", tt.name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+			t.Fatalf("%s: an output directory was made", tt.name)
+		}
+	}
+}
+
+// --dry-run lists the runs with their parameter counts and opens no store.
+func TestDryRun(t *testing.T) {
+	dir := t.TempDir()
+	path := mae(t, dir)
+	db := filepath.Join(dir, "harness.db")
+	code, out, stderr := harness("run", path, "--dry-run", "--db", db)
+	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +vit +40 +7,536 +7,376$`).MatchString(out) {
+		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a dry run made the store: %v", err)
+	}
+}
+
+func TestDevices(t *testing.T) {
+	code, out, _ := harness("devices")
+	if code != 0 || !strings.Contains(out, "cpu ") || !strings.Contains(out, "compute: CPU only") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "gpu ") && !strings.Contains(out, "no: found, but this build cannot compute on it") {
+		t.Errorf("a GPU is listed as usable:\n%s", out)
+	}
+}

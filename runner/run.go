@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"harness/ablations"
+	"harness/store"
+)
+
+// pollInterval is how often a run that another process executes is
+// checked on.
+const pollInterval = 500 * time.Millisecond
+
+// Options says how Run executes an experiment's runs.
+type Options struct {
+	// Out is the root of the run directories, out/<experiment>/<run id>/,
+	// which hold a run's checkpoint, artifacts, log and lock.
+	Out string
+	// Workers is the number of CPU slots, runs executed at once; 0 means
+	// DefaultWorkers.
+	Workers int
+	// RetryFailed executes again the runs that failed before.
+	RetryFailed bool
+	// Worker is the command line that starts a worker process (see Serve);
+	// the run directory is appended to it.
+	Worker     []string
+	Provenance Provenance
+	Progress   Progress
+	// Kill, when closed, kills the workers outright, as when a harness
+	// already stopping is interrupted again.
+	Kill <-chan struct{}
+}
+
+// An Outcome is how one run of an experiment stands after Run.
+type Outcome struct {
+	Job   *Job
+	RunID int64 // 0 if the run was never claimed
+	// Status is the run's status in the store: done, failed or
+	// interrupted; running when another process still executes it as Run
+	// stops; "" when Run stopped before reaching the run.
+	Status   string
+	Executed bool   // executed, or resumed, by this Run
+	Error    string // of a failed run
+}
+
+// Run executes the jobs of experiment x that the store does not have done:
+// new runs, runs interrupted (or left running by a harness that is gone,
+// see the package documentation), and with Options.RetryFailed runs that
+// failed. It waits for runs that another process is executing. It
+// records the experiment's file in the store first.
+//
+// When ctx is done, Run starts no more runs, sends SIGINT to the workers,
+// which checkpoint and stop, records their runs interrupted and returns.
+// The error is about the store or the run directories; a run's failure is
+// in its Outcome.
+func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []Job, opt Options) ([]Outcome, error) {
+	if err := st.PutExperiment(x.Name, x.Description, x.Text); err != nil {
+		return nil, err
+	}
+	out, err := filepath.Abs(opt.Out)
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	cores := runtime.NumCPU()
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers(jobs, cores)
+	}
+	workers = min(workers, len(jobs))
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	s := &scheduler{
+		st: st, x: x, jobs: jobs, opt: opt, cores: cores, workers: workers,
+		dir:      filepath.Join(out, x.Name),
+		stop:     stop,
+		outcomes: make([]Outcome, len(jobs)),
+		queue:    make(chan int, len(jobs)),
+		left:     len(jobs),
+	}
+	for i := range jobs {
+		s.outcomes[i].Job = &jobs[i]
+		s.queue <- i
+	}
+	opt.Progress.Note(fmt.Sprintf("%s: %d runs, %d at once on the CPU; run directories in %s", x.Name, len(jobs), workers, s.dir))
+	var wg sync.WaitGroup
+	for slot := range workers {
+		wg.Go(func() { s.serve(ctx, slot) })
+	}
+	wg.Wait()
+	return s.outcomes, s.err
+}
+
+// scheduler hands the jobs of Run to the slots.
+type scheduler struct {
+	st      *store.Store
+	x       *ablations.Experiment
+	jobs    []Job
+	opt     Options
+	cores   int
+	workers int
+	dir     string // the experiment's directory
+	stop    context.CancelCauseFunc
+
+	mu       sync.Mutex
+	outcomes []Outcome
+	queue    chan int // indexes of jobs to try
+	left     int      // jobs not settled; the queue closes at 0
+	waiting  []bool   // jobs reported as waiting for another process
+	err      error
+}
+
+// serve is one slot: it takes jobs from the queue until none is left or
+// ctx is done.
+func (s *scheduler) serve(ctx context.Context, slot int) {
+	for {
+		var i int
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case i, ok = <-s.queue:
+		}
+		if !ok || ctx.Err() != nil {
+			return
+		}
+		settled, err := s.try(ctx, slot, i)
+		switch {
+		case err != nil:
+			s.fail(fmt.Errorf("run %s: %w", s.jobs[i].Run.Name, err))
+			return
+		case settled:
+			s.settle()
+		default: // another process executes the run: look again later
+			time.AfterFunc(pollInterval, func() { s.queue <- i })
+		}
+	}
+}
+
+// try acquires job i and executes it in slot, and reports whether the job
+// is settled: executed, or found done or failed.
+func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
+	j := &s.jobs[i]
+	threads := workerThreads(j, s.cores, s.workers)
+	p := s.opt.Provenance
+	rec := store.Run{
+		Experiment: s.x.Name, Name: j.Run.Name, ConfigJSON: j.JSON, ConfigHash: j.Hash,
+		Seed: int64(j.Run.Spec.Seed), Device: fmt.Sprintf("cpu (%d threads)", threads),
+		ParamsTotal: j.Params.Total, ParamsTrainable: j.Params.Trainable,
+		Host: p.Host, CodeVersion: p.CodeVersion, Command: p.Command,
+	}
+	h, run, err := acquire(s.st, rec, s.opt.RetryFailed, s.runDir)
+	if err != nil {
+		return false, err
+	}
+	if h == nil {
+		s.setOutcome(i, Outcome{Job: j, RunID: run.ID, Status: run.Status, Error: run.Error})
+		if run.Status == store.StatusRunning {
+			s.noteWaiting(i, run)
+			return false, nil
+		}
+		s.opt.Progress.Skipped(run)
+		return true, nil
+	}
+	e := &execution{st: s.st, job: j, h: h, dir: s.runDir(h.run.ID), slot: slot, threads: threads, progress: s.opt.Progress}
+	o, err := e.execute(ctx, s.opt.Worker, s.opt.Kill)
+	s.setOutcome(i, o)
+	return true, err
+}
+
+// runDir is the directory of the run with the given id.
+func (s *scheduler) runDir(id int64) string {
+	return filepath.Join(s.dir, strconv.FormatInt(id, 10))
+}
+
+func (s *scheduler) setOutcome(i int, o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcomes[i] = o
+}
+
+// noteWaiting says, once per job, that another process executes it.
+func (s *scheduler) noteWaiting(i int, run store.Run) {
+	s.mu.Lock()
+	if s.waiting == nil {
+		s.waiting = make([]bool, len(s.jobs))
+	}
+	first := !s.waiting[i]
+	s.waiting[i] = true
+	s.mu.Unlock()
+	if first {
+		s.opt.Progress.Note(fmt.Sprintf("run %d (%s) is running in another process (%s on %s); waiting for it",
+			run.ID, run.Name, run.Command, run.Host))
+	}
+}
+
+// settle counts a job settled, closing the queue after the last.
+func (s *scheduler) settle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.left--
+	if s.left == 0 {
+		close(s.queue)
+	}
+}
+
+// fail stops Run on an error of the store or the run directories.
+func (s *scheduler) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.stop(err)
+}
