@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"harness/internal/numfmt"
 	"harness/model"
 	"harness/store"
 )
@@ -112,7 +113,7 @@ func TestGenerate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, want := range []string{thousands(n.Total), thousands(n.Encoder), thousands(n.Decoder)} {
+				for _, want := range []string{numfmt.Thousands(n.Total), numfmt.Thousands(n.Encoder), numfmt.Thousands(n.Decoder)} {
 					if !strings.Contains(md, want) || !strings.Contains(page, want) {
 						t.Errorf("%s: parameter count %s is not in both reports", v.name, want)
 					}
@@ -223,7 +224,7 @@ func TestTables(t *testing.T) {
 	vit, _ := model.CountParams(smallModel("mae_vit_base"))
 	ratio := float64(crate.Total) / float64(vit.Total)
 	for _, want := range []string{
-		"| mask_ratio=0.5 | CRATE-MAE | MAE | 2 | " + thousands(crate.Total) + " | " + thousands(vit.Total) + " | " + fmt.Sprintf("%.3f", ratio),
+		"| mask_ratio=0.5 | CRATE-MAE | MAE | 2 | " + numfmt.Thousands(crate.Total) + " | " + numfmt.Thousands(vit.Total) + " | " + fmt.Sprintf("%.3f", ratio),
 		// the failed third seed of MAE leaves two matched seeds
 		"| mask_ratio=0.75 | CRATE-MAE | MAE | 2 |",
 		"| `eval/linear_probe_acc` | higher | CRATE-MAE, mask_ratio=0.5 |",
@@ -273,8 +274,8 @@ func TestFormat(t *testing.T) {
 		}
 	}
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 44638464: "44,638,464", -1234567: "-1,234,567"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := numfmt.Thousands(n); got != want {
+			t.Errorf("numfmt.Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"harness/internal/numfmt"
 	"harness/plots"
 	"harness/store"
 )
@@ -347,9 +348,9 @@ func configTable(exp *experiment) table {
 	for _, c := range exp.configs {
 		row := []string{c.label, archName(c.arch), fmt.Sprintf("%d of %d", len(c.done), len(c.runs))}
 		if c.countsErr == nil {
-			row = append(row, thousands(c.counts.Total), thousands(c.counts.Encoder), thousands(c.counts.Decoder))
+			row = append(row, numfmt.Thousands(c.counts.Total), numfmt.Thousands(c.counts.Encoder), numfmt.Thousands(c.counts.Decoder))
 		} else {
-			row = append(row, thousands(c.stored), "—", "—")
+			row = append(row, numfmt.Thousands(c.stored), "—", "—")
 		}
 		for _, k := range metrics {
 			row = append(row, formatStat(c.stats[k], false))
@@ -377,7 +378,7 @@ func pairTable(exp *experiment, ps []pair) table {
 			ratio = fmt.Sprintf("%.3f", p.ratio)
 		}
 		row := []string{setting, p.crate.variant, p.mae.variant, fmt.Sprint(len(p.seeds)),
-			thousands(p.crate.total()), thousands(p.mae.total()), ratio}
+			numfmt.Thousands(p.crate.total()), numfmt.Thousands(p.mae.total()), ratio}
 		for _, k := range metrics {
 			row = append(row, formatStat(p.diffs[k], true))
 		}
@@ -431,17 +432,4 @@ func decimals(v float64) int {
 		return 4
 	}
 	return max(0, min(8, 3-int(math.Floor(math.Log10(v)))))
-}
-
-// thousands formats n with comma separators: 44,638,464.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"harness/ablations"
+	"harness/internal/numfmt"
 	"harness/training"
 )
 
@@ -47,7 +48,7 @@ mask ratio 0.75, released masking, all cores (train.threads = 0).`,
 			sorted := slices.Clone(r.StepSeconds)
 			slices.Sort(sorted)
 			fmt.Fprintf(out, "%s, %s parameters, batch %d, %d threads: %.2f images/s (median step %.3f s over %d)\n",
-				r.Arch, thousands(r.ParamsTotal), r.Batch, r.Threads, r.ImagesPerSecond, sorted[len(sorted)/2], r.Steps)
+				r.Arch, numfmt.Thousands(r.ParamsTotal), r.Batch, r.Threads, r.ImagesPerSecond, sorted[len(sorted)/2], r.Steps)
 			return nil
 		},
 	}

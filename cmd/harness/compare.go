@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"harness/internal/numfmt"
 	"harness/runner"
 	"harness/store"
 )
@@ -58,7 +59,7 @@ final metrics. RUN is a run's id or name, as for show.`,
 			c.row(false, "run", func(i int) string { return fmt.Sprintf("%d %s", runs[i].ID, runs[i].Name) }, len(runs))
 			c.row(false, "experiment", func(i int) string { return runs[i].Experiment }, len(runs))
 			c.row(false, "status", func(i int) string { return runs[i].Status }, len(runs))
-			c.row(false, "params", func(i int) string { return thousands(runs[i].ParamsTotal) }, len(runs))
+			c.row(false, "params", func(i int) string { return numfmt.Thousands(runs[i].ParamsTotal) }, len(runs))
 			c.section("config (* differs)", specs, true)
 			c.section("final metrics", lasts, false)
 			return c.w.Flush()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"harness/internal/numfmt"
 	"harness/runner"
 	"harness/store"
 )
@@ -52,7 +53,7 @@ attempt took (so far, for a run still running).`,
 				if err != nil {
 					return &exitError{exitFailed, err}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, r.Status, thousands(r.ParamsTotal))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, r.Status, numfmt.Thousands(r.ParamsTotal))
 				for _, k := range lsMetrics {
 					fmt.Fprintf(tw, "\t%s", metricText(last, k))
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"harness/ablations"
+	"harness/internal/numfmt"
 	"harness/model"
 	"harness/training"
 )
@@ -96,20 +97,7 @@ func printParams(w io.Writer, rows []paramsRow) {
 			name += " " + strings.Join(r.Overrides, " ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.Arch,
-			thousands(r.Total), thousands(r.Trainable), thousands(r.Encoder), thousands(r.Decoder))
+			numfmt.Thousands(r.Total), numfmt.Thousands(r.Trainable), numfmt.Thousands(r.Encoder), numfmt.Thousands(r.Decoder))
 	}
 	tw.Flush()
-}
-
-// thousands formats n with comma separators: 44,638,464.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

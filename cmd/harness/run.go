@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"harness/ablations"
+	"harness/internal/numfmt"
 	"harness/runner"
 	"harness/store"
 )
@@ -156,7 +157,7 @@ func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job) {
 	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable")
 	for _, j := range jobs {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
-			thousands(j.Params.Total), thousands(j.Params.Trainable))
+			numfmt.Thousands(j.Params.Total), numfmt.Thousands(j.Params.Trainable))
 	}
 	tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"harness/internal/numfmt"
 	"harness/runner"
 	"harness/store"
 )
@@ -88,7 +89,7 @@ func writeRun(w io.Writer, r store.Run) {
 	row("run", fmt.Sprintf("%d %s", r.ID, r.Name))
 	row("experiment", r.Experiment)
 	row("status", r.Status)
-	row("params", fmt.Sprintf("%s total, %s trainable", thousands(r.ParamsTotal), thousands(r.ParamsTrainable)))
+	row("params", fmt.Sprintf("%s total, %s trainable", numfmt.Thousands(r.ParamsTotal), numfmt.Thousands(r.ParamsTrainable)))
 	row("device", r.Device)
 	if !r.StartedAt.IsZero() {
 		row("started", r.StartedAt.Format(time.RFC3339))
