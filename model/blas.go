@@ -1,12 +1,18 @@
 package model
 
 // #cgo LDFLAGS: -lopenblas
+// int openblas_get_num_threads(void);
+// void openblas_set_num_threads(int);
 import "C"
 
 import (
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
+
+	"harness/internal/parallel"
 )
 
 // The cgo directive above links OpenBLAS (Debian's libopenblas-dev), so that
@@ -15,7 +21,17 @@ import (
 
 var impl netlib.Implementation
 
-func init() { G.Use(impl) }
+// OpenBLAS computes on the calling thread only: gemm splits large products
+// over the processors itself, and the small per-head products run inside
+// parallel loops already. OpenBLAS's own threads, which spin (sched_yield)
+// between calls, would take the cores from those loops.
+func init() {
+	G.Use(impl)
+	C.openblas_set_num_threads(1)
+}
+
+// blasThreads is the number of threads OpenBLAS computes on.
+func blasThreads() int { return int(C.openblas_get_num_threads()) }
 
 // gemm computes c = alpha*op(a)*op(b) + beta*c for dense row-major
 // matrices, where op(a) is m×k and op(b) is k×n; ta and tb transpose a and b.
@@ -30,12 +46,38 @@ func gemm(ta, tb bool, m, n, k int, alpha float32, a, b []float32, beta float32,
 	gemmStrided(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
 
+// Products of at least gemmSplitWork multiply-adds are split into bands of
+// rows of c, a multiple of gemmBand rows each (OpenBLAS's tile height), one
+// band per processor. Each element of c is computed as without the split.
+const (
+	gemmSplitWork = 1 << 21
+	gemmBand      = 16
+)
+
 // gemmStrided is gemm on matrices whose rows lie lda, ldb and ldc elements
 // apart, such as one head's columns of a token matrix.
 func gemmStrided(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	if m*n*k < gemmSplitWork || m < 2*gemmBand {
+		sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	parallel.For((m+gemmBand-1)/gemmBand, func(lo, hi int) {
+		r0, r1 := lo*gemmBand, min(hi*gemmBand, m)
+		var ar []float32 // rows r0… of op(a)
+		if ta {
+			ar = a[r0:]
+		} else {
+			ar = a[r0*lda:]
+		}
+		sgemm(ta, tb, r1-r0, n, k, alpha, ar, lda, b, ldb, beta, c[r0*ldc:], ldc)
+	})
+}
+
+// sgemm is one OpenBLAS call of gemmStrided.
+func sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	opA, opB := blas.NoTrans, blas.NoTrans
 	if ta {
 		opA = blas.Trans
@@ -44,4 +86,33 @@ func gemmStrided(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, 
 		opB = blas.Trans
 	}
 	impl.Sgemm(opA, opB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sumRows sets dst[j] = Σ_r m[r, j] for an r×n matrix m: dst = mᵀ·1, in
+// parallel over bands of gemmBand columns.
+func sumRows(dst, m []float32, rows, n int) {
+	one := ones(rows)
+	parallel.For((n+gemmBand-1)/gemmBand, func(lo, hi int) {
+		c0, c1 := lo*gemmBand, min(hi*gemmBand, n)
+		impl.Sgemv(blas.Trans, rows, c1-c0, 1, m[c0:], n, one, 1, 0, dst[c0:c1], 1)
+	})
+}
+
+// onesVec holds the longest vector of ones asked for yet.
+var onesVec struct {
+	sync.Mutex
+	v []float32
+}
+
+// ones returns n ones, shared: callers only read them.
+func ones(n int) []float32 {
+	onesVec.Lock()
+	defer onesVec.Unlock()
+	if len(onesVec.v) < n {
+		onesVec.v = make([]float32, n)
+		for i := range onesVec.v {
+			onesVec.v[i] = 1
+		}
+	}
+	return onesVec.v[:n]
 }

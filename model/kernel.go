@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -122,6 +124,7 @@ func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *kernelOp) DiffWRT(int) []bool                             { return op.k.diff() }
 
 func (op *kernelOp) Do(vs ...G.Value) (G.Value, error) {
+	defer kernelTimes.time(op.k.name())()
 	out := buffer(&op.out, op.shape)
 	op.k.forward(floats(out), floatsOf(vs))
 	return out, nil
@@ -143,6 +146,13 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	gop := &kernelGradOp{
 		opBase: opBase{opIDs.Add(1), op.k.name() + "ᵀ"},
 		fwd:    op, first: first, dins: make([]*tensor.Dense, len(inputs)),
+	}
+	// a gradient another kernel's backward pass wrote, this pass alone reads
+	switch src := grad.Op().(type) {
+	case *kernelGradOp:
+		gop.doutSrc, gop.doutInput = src, src.first
+	case *gradPickOp:
+		gop.doutSrc, gop.doutInput = src.src, src.input
 	}
 	args := append(append(G.Nodes{}, inputs...), output, grad)
 	gnode, err := G.ApplyOp(gop, args...)
@@ -166,11 +176,20 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // kernelGradOp runs a kernel's backward pass. Its inputs are the kernel's
 // inputs, its output and the output's gradient; its value is the gradient of
 // the first differentiable input, and it keeps the others for gradPickOp.
+//
+// Where the output's gradient is the input gradient of another kernel's
+// backward pass (doutSrc's input doutInput), as along a chain of blocks, this
+// pass is its only reader: once done, it hands that buffer back to the
+// pool for the passes that follow. A gradient that gorgonia sums (several
+// consumers) or returns (a parameter's) keeps its buffer, so the forward
+// values and the parameters' gradients stay readable after a step.
 type kernelGradOp struct {
 	opBase
-	fwd   *kernelOp
-	first int
-	dins  []*tensor.Dense
+	fwd       *kernelOp
+	first     int
+	dins      []*tensor.Dense
+	doutSrc   *kernelGradOp
+	doutInput int
 }
 
 func (op *kernelGradOp) Arity() int { return len(op.fwd.inShapes) + 2 }
@@ -183,16 +202,33 @@ func (op *kernelGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *kernelGradOp) Do(vs ...G.Value) (G.Value, error) {
+	defer kernelTimes.time(op.label)()
 	n := len(op.fwd.inShapes)
 	diff := op.fwd.k.diff()
 	din := make([][]float32, n)
 	for i := range din {
 		if diff[i] {
-			din[i] = floats(buffer(&op.dins[i], op.fwd.inShapes[i]))
+			if op.dins[i] == nil {
+				s := op.fwd.inShapes[i]
+				op.dins[i] = tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(takeFloats(s.TotalSize())))
+			}
+			din[i] = floats(op.dins[i])
 		}
 	}
 	op.fwd.k.backward(din, floatsOf(vs[:n]), floats(vs[n]), floats(vs[n+1]))
+	if op.doutSrc != nil {
+		op.doutSrc.release(op.doutInput)
+	}
 	return op.dins[op.first], nil
+}
+
+// release hands the buffer of input i's gradient back to the pool; the next
+// pass takes another.
+func (op *kernelGradOp) release(i int) {
+	if op.dins[i] != nil {
+		giveFloats(floats(op.dins[i]))
+		op.dins[i] = nil
+	}
 }
 
 // gradPickOp hands on the gradient of one further input of a kernel, which
@@ -211,3 +247,48 @@ func (op *gradPickOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.src.fwd.inShapes[op.input].Clone(), nil
 }
 func (op *gradPickOp) Do(...G.Value) (G.Value, error) { return op.src.dins[op.input], nil }
+
+// floatPools lend float32 buffers by length: the gradients that backward
+// passes have read, and kernels' temporaries. Once warm, a step takes them
+// from here instead of allocating; the garbage collector may empty a pool.
+var floatPools sync.Map // length → *sync.Pool of *[]float32
+
+// takeFloats returns a buffer of n float32s of undefined contents, to give
+// back with giveFloats when no longer read.
+func takeFloats(n int) []float32 {
+	if p, ok := floatPools.Load(n); ok {
+		if s, _ := p.(*sync.Pool).Get().(*[]float32); s != nil {
+			return *s
+		}
+	}
+	return make([]float32, n)
+}
+
+func giveFloats(s []float32) {
+	p, _ := floatPools.LoadOrStore(len(s), new(sync.Pool))
+	p.(*sync.Pool).Put(&s)
+}
+
+// kernelClock adds up the time spent in each kernel's forward (by name) and
+// backward (name + "ᵀ") passes, for the benchmarks; kernelTimes is off (nil)
+// unless a benchmark turns it on.
+type kernelClock struct {
+	mu    sync.Mutex
+	total map[string]time.Duration
+}
+
+var kernelTimes *kernelClock
+
+// time starts timing a pass of the named kernel and returns the function
+// that stops it.
+func (c *kernelClock) time(name string) func() {
+	if c == nil {
+		return func() {}
+	}
+	start := time.Now()
+	return func() {
+		c.mu.Lock()
+		c.total[name] += time.Since(start)
+		c.mu.Unlock()
+	}
+}

@@ -17,42 +17,6 @@ func (a attentionDims) width() int { return a.h * a.hd }
 // scale is 1/sqrt(head width).
 func (a attentionDims) scale() float32 { return float32(1 / math.Sqrt(float64(a.hd))) }
 
-// softmaxRows replaces each row of the t×t matrix s by its softmax.
-func softmaxRows(s []float32, t int) {
-	for r := 0; r < t; r++ {
-		row := s[r*t : (r+1)*t]
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		var sum float32
-		for j, v := range row {
-			e := float32(math.Exp(float64(v - m)))
-			row[j] = e
-			sum += e
-		}
-		inv := 1 / sum
-		for j := range row {
-			row[j] *= inv
-		}
-	}
-}
-
-// softmaxBackward turns dA, the gradient of A = softmax(S) by rows, into
-// dS = A ∘ (dA - rowsum(dA ∘ A)), in place.
-func softmaxBackward(dA, a []float32, t int) {
-	for r := 0; r < t; r++ {
-		ar, dr := a[r*t:(r+1)*t], dA[r*t:(r+1)*t]
-		var dot float32
-		for j := range ar {
-			dot += ar[j] * dr[j]
-		}
-		for j := range ar {
-			dr[j] = ar[j] * (dr[j] - dot)
-		}
-	}
-}
-
 // attention computes, for every sequence and head, O = softmax(Q Kᵀ/√hd) V
 // from a token matrix holding q, k and v column blocks. It is the core of
 // both the ViT block (q, k, v distinct) and MSSA (q = k = v = w, one
@@ -112,11 +76,13 @@ func (k *attention) forward(o []float32, in [][]float32) {
 
 // backward, per head with A the attention map and S its logits:
 // dV = Aᵀ dO, dA = dO Vᵀ, dS = A∘(dA - rowsum(dA∘A)), dQ = dS K/√hd,
-// dK = dSᵀ Q/√hd; for MSSA the three land on the same columns and add up.
+// dK = dSᵀ Q/√hd; for MSSA the three land on the same columns and add up,
+// dQ + dK = (dS + dSᵀ) W/√hd in one product.
 func (k *attention) backward(din [][]float32, in [][]float32, _, do []float32) {
 	x, dx := in[0], din[0]
 	clear(dx)
 	tt := k.t * k.t
+	shared := k.q == k.k && k.k == k.v
 	parallel.For(k.b*k.h, func(lo, hi int) {
 		da := make([]float32, tt)
 		for sh := lo; sh < hi; sh++ {
@@ -126,8 +92,23 @@ func (k *attention) backward(din [][]float32, in [][]float32, _, do []float32) {
 			gemmStrided(true, false, k.t, k.hd, k.t, 1, a, k.t, do[oo:], k.width(), 1, dx[xo+k.v:], k.ld)
 			gemmStrided(false, true, k.t, k.t, k.hd, 1, do[oo:], k.width(), x[xo+k.v:], k.ld, 0, da, k.t)
 			softmaxBackward(da, a, k.t)
+			if shared {
+				addTranspose(da, k.t)
+				gemmStrided(false, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo:], k.ld, 1, dx[xo:], k.ld)
+				continue
+			}
 			gemmStrided(false, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo+k.k:], k.ld, 1, dx[xo+k.q:], k.ld)
 			gemmStrided(true, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo+k.q:], k.ld, 1, dx[xo+k.k:], k.ld)
 		}
 	})
+}
+
+// addTranspose replaces the t×t matrix s by s + sᵀ.
+func addTranspose(s []float32, t int) {
+	for i := 0; i < t; i++ {
+		for j := i; j < t; j++ {
+			v := s[i*t+j] + s[j*t+i]
+			s[i*t+j], s[j*t+i] = v, v
+		}
+	}
 }

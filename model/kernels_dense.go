@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"gorgonia.org/tensor"
 
@@ -73,17 +72,6 @@ func (k linear) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	}
 }
 
-// sumRows sets dst[j] = Σ_r m[r, j] for an r×n matrix m.
-func sumRows(dst, m []float32, rows, n int) {
-	clear(dst)
-	for r := 0; r < rows; r++ {
-		row := m[r*n : (r+1)*n]
-		for j, v := range row {
-			dst[j] += v
-		}
-	}
-}
-
 // layerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
 // x [rows, width], the variance biased as in PyTorch.
 type layerNorm struct {
@@ -99,56 +87,44 @@ func (k layerNorm) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return s, expectShapes(in, s, tensor.Shape{k.width}, tensor.Shape{k.width})
 }
 
-// moments returns the mean and 1/sqrt(var+eps) of a row.
-func (k layerNorm) moments(row []float32) (mean, rstd float32) {
-	var s float64
-	for _, v := range row {
-		s += float64(v)
-	}
-	m := s / float64(len(row))
-	var ss float64
-	for _, v := range row {
-		d := float64(v) - m
-		ss += d * d
-	}
-	return float32(m), float32(1 / math.Sqrt(ss/float64(len(row))+float64(k.eps)))
-}
-
 func (k layerNorm) forward(y []float32, in [][]float32) {
 	x, g, b := in[0], in[1], in[2]
+	w := k.width
 	parallel.For(k.rows, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, yr := x[r*k.width:(r+1)*k.width], y[r*k.width:(r+1)*k.width]
-			mean, rstd := k.moments(xr)
-			for j, v := range xr {
-				yr[j] = (v-mean)*rstd*g[j] + b[j]
-			}
-		}
+		layerNormRows(y[lo*w:hi*w], x[lo*w:hi*w], g, b, w, k.eps)
 	})
 }
+
+// layerNormChunk is the number of rows whose contributions to dγ and dβ the
+// backward pass sums apart, before adding the chunks' sums in order: the
+// same bits however many processors share the chunks.
+const layerNormChunk = 32
 
 // backward, with x̂ the normalised row and g = dy·γ:
 // dx = rstd (g - mean(g) - x̂ mean(g x̂)), dγ = Σ dy x̂, dβ = Σ dy.
 func (k layerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, gamma := in[0], in[1]
 	dx, dg, db := din[0], din[1], din[2]
-	sumRows(db, dy, k.rows, k.width)
-	clear(dg)
-	xhat := make([]float32, k.width)
-	for r := 0; r < k.rows; r++ {
-		xr, dyr, dxr := x[r*k.width:(r+1)*k.width], dy[r*k.width:(r+1)*k.width], dx[r*k.width:(r+1)*k.width]
-		mean, rstd := k.moments(xr)
-		var sg, sgx float32
-		for j, v := range xr {
-			xhat[j] = (v - mean) * rstd
-			g := dyr[j] * gamma[j]
-			sg += g
-			sgx += g * xhat[j]
-			dg[j] += dyr[j] * xhat[j]
+	w, chunks := k.width, (k.rows+layerNormChunk-1)/layerNormChunk
+	partial := takeFloats(2 * w * chunks) // per chunk: Σ dy x̂, then Σ dy
+	defer giveFloats(partial)
+	parallel.For(chunks, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			pg, pb := partial[2*c*w:(2*c+1)*w], partial[(2*c+1)*w:(2*c+2)*w]
+			clear(pg)
+			clear(pb)
+			from, to := c*layerNormChunk*w, min((c+1)*layerNormChunk, k.rows)*w // the chunk's elements
+			layerNormGradRows(dx[from:to], pg, pb, x[from:to], dy[from:to], gamma, w, k.eps)
 		}
-		n := float32(k.width)
-		for j := range xr {
-			dxr[j] = rstd * (dyr[j]*gamma[j] - sg/n - xhat[j]*sgx/n)
+	})
+	clear(dg)
+	clear(db)
+	for c := 0; c < chunks; c++ {
+		for j, v := range partial[2*c*w : (2*c+1)*w] {
+			dg[j] += v
+		}
+		for j, v := range partial[(2*c+1)*w : (2*c+2)*w] {
+			db[j] += v
 		}
 	}
 }
@@ -166,25 +142,13 @@ func (k gelu) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k gelu) forward(y []float32, in [][]float32) {
 	x := in[0]
-	parallel.For(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			y[i] = float32(v * 0.5 * (1 + math.Erf(v/math.Sqrt2)))
-		}
-	})
+	parallel.For(len(x), func(lo, hi int) { geluSlice(y[lo:hi], x[lo:hi]) })
 }
 
 // backward: dx = dy (Φ(x) + x φ(x)).
 func (k gelu) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, dx := in[0], din[0]
-	parallel.For(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
-			pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
-			dx[i] = dy[i] * float32(cdf+v*pdf)
-		}
-	})
+	parallel.For(len(x), func(lo, hi int) { geluGradSlice(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
 }
 
 // ista is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
@@ -203,21 +167,26 @@ func (k ista) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return s, expectShapes(in, s, tensor.Shape{k.d, k.d})
 }
 
-// m returns M = W - WᵀW.
+// m returns M = W - WᵀW, in a pooled buffer to give back.
 func (k ista) m(w []float32) []float32 {
-	m := append([]float32(nil), w...)
+	m := takeFloats(len(w))
+	copy(m, w)
 	gemm(true, false, k.d, k.d, k.d, -1, w, w, 1, m)
 	return m
 }
 
 func (k ista) forward(y []float32, in [][]float32) {
 	x := in[0]
+	m := k.m(in[1])
+	defer giveFloats(m)
 	copy(y, x)
-	gemm(false, false, k.rows, k.d, k.d, k.eta, x, k.m(in[1]), 1, y)
+	gemm(false, false, k.rows, k.d, k.d, k.eta, x, m, 1, y)
 	shift := k.eta * k.lambda
-	for i, v := range y {
-		y[i] = max(v-shift, 0)
-	}
+	parallel.For(len(y), func(lo, hi int) {
+		for i, v := range y[lo:hi] {
+			y[lo+i] = max(v-shift, 0)
+		}
+	})
 }
 
 // backward, with g = dy where y > 0: dx = g + η g Mᵀ, and with
@@ -225,17 +194,19 @@ func (k ista) forward(y []float32, in [][]float32) {
 func (k ista) backward(din [][]float32, in [][]float32, y, dy []float32) {
 	x, w := in[0], in[1]
 	dx, dw := din[0], din[1]
-	g := make([]float32, len(dy))
-	for i, v := range y {
-		if v > 0 {
-			g[i] = dy[i]
+	g, m, gm, sym := takeFloats(len(dy)), k.m(w), takeFloats(k.d*k.d), takeFloats(k.d*k.d)
+	defer func() { giveFloats(g); giveFloats(m); giveFloats(gm); giveFloats(sym) }()
+	parallel.For(len(y), func(lo, hi int) {
+		for i, v := range y[lo:hi] {
+			g[lo+i] = 0
+			if v > 0 {
+				g[lo+i] = dy[lo+i]
+			}
 		}
-	}
+	})
 	copy(dx, g)
-	gemm(false, true, k.rows, k.d, k.d, k.eta, g, k.m(w), 1, dx)
-	gm := make([]float32, k.d*k.d)
+	gemm(false, true, k.rows, k.d, k.d, k.eta, g, m, 1, dx)
 	gemm(true, false, k.d, k.d, k.rows, k.eta, x, g, 0, gm)
-	sym := make([]float32, k.d*k.d)
 	for i := 0; i < k.d; i++ {
 		for j := 0; j < k.d; j++ {
 			sym[i*k.d+j] = gm[i*k.d+j] + gm[j*k.d+i]

@@ -1,6 +1,10 @@
 package model
 
-import "gorgonia.org/tensor"
+import (
+	"gorgonia.org/tensor"
+
+	"harness/internal/parallel"
+)
 
 // residual: y = a + sign·b on two [rows, width] matrices, the skip
 // connections of the ViT block and CRATE's subtractive decoder. As a kernel
@@ -21,15 +25,19 @@ func (k residual) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k residual) forward(y []float32, in [][]float32) {
 	a, b := in[0], in[1]
-	for i := range y {
-		y[i] = a[i] + k.sign*b[i]
-	}
+	parallel.For(len(y), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = a[i] + k.sign*b[i]
+		}
+	})
 }
 
 // backward: da = dy, db = sign·dy.
 func (k residual) backward(din [][]float32, _ [][]float32, _, dy []float32) {
-	copy(din[0], dy)
-	for i, v := range dy {
-		din[1][i] = k.sign * v
-	}
+	parallel.For(len(dy), func(lo, hi int) {
+		copy(din[0][lo:hi], dy[lo:hi])
+		for i := lo; i < hi; i++ {
+			din[1][i] = k.sign * dy[i]
+		}
+	})
 }

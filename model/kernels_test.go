@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -73,6 +74,9 @@ func normalFill(_ int, v []float32, rng *rand.Rand) {
 
 func TestKernelGradients(t *testing.T) {
 	d := attentionDims{b: 2, t: 5, h: 3, hd: 4}
+	// rows longer than the 16 lanes of the C row loops, more rows than one
+	// of LayerNorm's chunks, more columns than one of sumRows's bands
+	long := attentionDims{b: 2, t: 21, h: 2, hd: 8}
 	lay := &layout{n: 4, src: []int{tokenRow(0), 2, tokenRow(1), 0, tokenRow(0), tokenRow(1), 1, 1},
 		pos: []int{0, 3, 2, 1, 0, 1, 2, 3}}
 	tests := []struct {
@@ -96,6 +100,11 @@ func TestKernelGradients(t *testing.T) {
 		{newSelfAttention(d), []tensor.Shape{{d.b * d.t, 3 * d.width()}}, normalFill},
 		{sequence{b: 2, srcLen: 3, posLen: 4, d: 5, tokens: 2, lay: lay}, []tensor.Shape{{6, 5}, {4, 5}, {1, 5}, {1, 5}}, normalFill},
 		{maskedMSE{b: 2, l: 3, p: 4, removed: []float32{1, 0, 1, 0, 1, 1}}, []tensor.Shape{{8, 4}, {6, 4}}, normalFill},
+		{linear{rows: 70, in: 37, out: 40, bias: true}, []tensor.Shape{{70, 37}, {40, 37}, {40}}, normalFill},
+		{layerNorm{rows: 70, width: 40, eps: 1e-6}, []tensor.Shape{{70, 40}, {40}, {40}}, normalFill},
+		{gelu{rows: 5, width: 37}, []tensor.Shape{{5, 37}}, normalFill},
+		{newMSSA(long), []tensor.Shape{{long.b * long.t, long.width()}}, normalFill},
+		{newSelfAttention(long), []tensor.Shape{{long.b * long.t, 3 * long.width()}}, normalFill},
 	}
 	for _, tt := range tests {
 		t.Run(tt.k.name(), func(t *testing.T) { checkGradient(t, tt.k, tt.shapes, tt.fill) })
@@ -115,6 +124,239 @@ func TestKernelShapesRefused(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := tt.k.outShape(tt.shapes); err == nil {
 			t.Errorf("%s accepted shapes %v", tt.k.name(), tt.shapes)
+		}
+	}
+}
+
+// softmax64 is the softmax of a row in float64.
+func softmax64(row []float32) []float64 {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = math.Max(m, float64(v))
+	}
+	out := make([]float64, len(row))
+	var sum float64
+	for j, v := range row {
+		out[j] = math.Exp(float64(v) - m)
+		sum += out[j]
+	}
+	for j := range out {
+		out[j] /= sum
+	}
+	return out
+}
+
+// closeTo reports whether got is within a few float32 roundings of want,
+// relative to scale.
+func closeTo(got float32, want, scale float64) bool {
+	return math.Abs(float64(got)-want) <= 4e-7*scale
+}
+
+func TestSoftmaxRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 3, 5, 15, 16, 17, 31, 32, 33, 65} {
+		s := make([]float32, n*n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64() * 8)
+		}
+		if n > 1 {
+			s[0] = float32(math.Inf(-1)) // a masked logit
+		}
+		want := make([][]float64, n)
+		for r := range want {
+			want[r] = softmax64(s[r*n : (r+1)*n])
+		}
+		softmaxRows(s, n)
+		for r := range want {
+			for j, w := range want[r] {
+				if !closeTo(s[r*n+j], w, 1) {
+					t.Fatalf("t=%d: softmax[%d][%d] = %v, want %v", n, r, j, s[r*n+j], w)
+				}
+			}
+		}
+	}
+}
+
+func TestSoftmaxBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 3, 16, 17, 40, 65} {
+		a, da := make([]float32, n*n), make([]float32, n*n)
+		for i := range a {
+			a[i], da[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		softmaxRows(a, n)
+		want := make([]float64, n*n)
+		for r := 0; r < n; r++ {
+			var dot float64
+			for j := 0; j < n; j++ {
+				dot += float64(a[r*n+j]) * float64(da[r*n+j])
+			}
+			for j := 0; j < n; j++ {
+				want[r*n+j] = float64(a[r*n+j]) * (float64(da[r*n+j]) - dot)
+			}
+		}
+		softmaxBackward(da, a, n)
+		for i, w := range want {
+			if !closeTo(da[i], w, 8) {
+				t.Fatalf("t=%d: dS[%d] = %v, want %v", n, i, da[i], w)
+			}
+		}
+	}
+}
+
+func TestLayerNormRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, w := range []int{1, 3, 15, 16, 17, 33, 192} {
+		const rows = 5
+		x, g, b, y := make([]float32, rows*w), make([]float32, w), make([]float32, w), make([]float32, rows*w)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64()*3 + 10) // an offset mean, as tokens have
+		}
+		for j := range g {
+			g[j], b[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		layerNormRows(y, x, g, b, w, 1e-5)
+		for r := 0; r < rows; r++ {
+			var mean, ss float64
+			for _, v := range x[r*w : (r+1)*w] {
+				mean += float64(v)
+			}
+			mean /= float64(w)
+			for _, v := range x[r*w : (r+1)*w] {
+				ss += (float64(v) - mean) * (float64(v) - mean)
+			}
+			rstd := 1 / math.Sqrt(ss/float64(w)+1e-5)
+			for j := 0; j < w; j++ {
+				want := (float64(x[r*w+j])-mean)*rstd*float64(g[j]) + float64(b[j])
+				if !closeTo(y[r*w+j], want, 16*(math.Abs(float64(g[j]))+math.Abs(float64(b[j])))) {
+					t.Fatalf("width %d: y[%d][%d] = %v, want %v", w, r, j, y[r*w+j], want)
+				}
+			}
+		}
+	}
+}
+
+// A step reuses the gradient buffers that earlier passes have read (the
+// float pools, shared by all graphs): steps of two graphs, interleaved,
+// repeat every loss, prediction and gradient bit for bit.
+func TestInterleavedStepsRepeat(t *testing.T) {
+	type step struct {
+		out   Output
+		grads [][]float32
+	}
+	type run struct {
+		m      *Model
+		g      *Graph
+		images []float32
+		noise  []float32
+	}
+	var runs []run
+	for _, c := range []Config{tiny(ArchCRATE, MaskingReleased), tiny(ArchViT, MaskingReleased), tiny(ArchViT, MaskingVisible)} {
+		m, _ := New(c, 11)
+		g, err := m.NewGraph(4, 0.5, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images, noise := randomBatch(c, 4, 12)
+		runs = append(runs, run{m, g, images, noise})
+	}
+	do := func(r run) step {
+		out, err := r.g.Run(r.images, r.noise)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := step{out: out}
+		for _, p := range r.m.Params {
+			s.grads = append(s.grads, append([]float32(nil), r.g.Grad(p)...))
+		}
+		return s
+	}
+	var first []step
+	for _, r := range runs {
+		first = append(first, do(r))
+	}
+	for round := 0; round < 2; round++ {
+		for i, r := range runs {
+			again := do(r)
+			if again.out.Loss != first[i].out.Loss {
+				t.Fatalf("graph %d: loss %v, first %v", i, again.out.Loss, first[i].out.Loss)
+			}
+			for j, v := range again.out.Pred {
+				if v != first[i].out.Pred[j] {
+					t.Fatalf("graph %d: prediction %d changed", i, j)
+				}
+			}
+			for p, g := range again.grads {
+				for j, v := range g {
+					if v != first[i].grads[p][j] {
+						t.Fatalf("graph %d: gradient of %s [%d] changed: %v, first %v", i, r.m.Params[p].Name, j, v, first[i].grads[p][j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// OpenBLAS stays on the calling thread whatever SetThreads says: the
+// model splits its products over the processors itself.
+func TestBLASStaysOnCallingThread(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	SetThreads(max(2, procs))
+	defer runtime.GOMAXPROCS(procs)
+	c := make([]float32, 4)
+	gemm(false, false, 2, 2, 2, 1, []float32{1, 2, 3, 4}, []float32{1, 0, 0, 1}, 0, c)
+	if n := blasThreads(); n != 1 {
+		t.Errorf("OpenBLAS runs %d threads, want 1", n)
+	}
+	if c[0] != 1 || c[1] != 2 || c[2] != 3 || c[3] != 4 {
+		t.Errorf("gemm gave %v, want [1 2 3 4]", c)
+	}
+}
+
+// gemm against a float64 product, for every transposition, below and above
+// the size from which it splits the rows of c over the processors, on
+// slices no longer than the matrices.
+func TestGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, sz := range [][3]int{{3, 4, 5}, {70, 40, 800}, {200, 33, 400}, {520, 70, 64}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+				for _, v := range [][]float32{a, b, c} {
+					for i := range v {
+						v[i] = float32(rng.NormFloat64())
+					}
+				}
+				at := func(i, p int) float64 { // op(a)[i, p]
+					if ta {
+						return float64(a[p*m+i])
+					}
+					return float64(a[i*k+p])
+				}
+				bt := func(p, j int) float64 { // op(b)[p, j]
+					if tb {
+						return float64(b[j*k+p])
+					}
+					return float64(b[p*n+j])
+				}
+				want := make([]float64, m*n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						s := 0.5 * float64(c[i*n+j])
+						for p := 0; p < k; p++ {
+							s += 2 * at(i, p) * bt(p, j)
+						}
+						want[i*n+j] = s
+					}
+				}
+				gemm(ta, tb, m, n, k, 2, a, b, 0.5, c)
+				for i, w := range want {
+					if math.Abs(float64(c[i])-w) > 1e-5*float64(k) {
+						t.Fatalf("%dx%dx%d ta=%v tb=%v: c[%d] = %v, want %v", m, n, k, ta, tb, i, c[i], w)
+					}
+				}
+			}
 		}
 	}
 }

@@ -1,16 +1,12 @@
 package model
 
-// void openblas_set_num_threads(int);
-import "C"
-
 import "runtime"
 
-// SetThreads makes the model compute on n cores: n goroutines for its own
-// kernels and n OpenBLAS threads for its matrix products.
+// SetThreads makes the model compute on n cores: its kernels and its
+// matrix products (OpenBLAS computes on the calling goroutine, see blas.go)
+// split their work over n processors.
 func SetThreads(n int) {
-	if n < 1 {
-		return
+	if n > 0 {
+		runtime.GOMAXPROCS(n)
 	}
-	runtime.GOMAXPROCS(n)
-	C.openblas_set_num_threads(C.int(n))
 }
