@@ -69,17 +69,22 @@ func unitRows(x []float32, n, d int) []float32 {
 	u := make([]float32, len(x))
 	for i := range n {
 		row := x[i*d : (i+1)*d]
-		var ss float64
-		for _, v := range row {
-			ss += float64(v) * float64(v)
-		}
-		if ss == 0 {
-			continue
-		}
-		inv := 1 / math.Sqrt(ss)
+		inv := invNorm(row)
 		for j, v := range row {
 			u[i*d+j] = float32(float64(v) * inv)
 		}
 	}
 	return u
+}
+
+// invNorm returns 1/‖row‖, or 0 for a row of zeros.
+func invNorm(row []float32) float64 {
+	var ss float64
+	for _, v := range row {
+		ss += float64(v) * float64(v)
+	}
+	if ss == 0 {
+		return 0
+	}
+	return 1 / math.Sqrt(ss)
 }

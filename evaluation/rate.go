@@ -50,14 +50,7 @@ func codingRate(w []float32, m, p, stride int, eps float64) float64 {
 	u := mat.NewDense(m, p, nil)
 	for i := range m {
 		row := w[i*stride : i*stride+p]
-		var ss float64
-		for _, v := range row {
-			ss += float64(v) * float64(v)
-		}
-		if ss == 0 {
-			continue
-		}
-		inv := 1 / math.Sqrt(ss)
+		inv := invNorm(row)
 		for j, v := range row {
 			u.Set(i, j, float64(v)*inv)
 		}
