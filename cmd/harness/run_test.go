@@ -33,57 +33,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// tinyExperiment is an experiment of small runs on synthetic data that
-// train in well under a second each.
-const tinyExperiment = `
-[experiment]
-name = "tiny"
-seeds = %s
+// tinyExperiment is the runner's test experiment: two small runs on
+// synthetic data that train in well under a second each, CRATE-MAE and MAE.
+const tinyExperiment = "../../runner/testdata/tiny.toml"
 
-[model]
-img_size = 8
-patch_size = 4
-in_chans = 1
-embed_dim = 16
-depth = 1
-num_heads = 2
-decoder_embed_dim = 16
-decoder_depth = 1
-decoder_num_heads = 2
-
-[data]
-dataset = "synthetic"
-train_size = 64
-test_size = 32
-
-[train]
-steps = 40
-batch_size = 8
-warmup_steps = 5
-checkpoint_every = 10
-
-[eval]
-images = 16
-probe_train = 32
-probe_test = 16
-recon_samples = 2
-
-[[variant]]
-name = "CRATE-MAE"
-set = { "model.arch" = "crate" }
-
-[[variant]]
-name = "%s"
-set = %s
-`
-
-// writeExperiment writes the tiny experiment into dir: two variants,
-// CRATE-MAE and a second one named second with the given settings, times
-// the seeds.
+// writeExperiment writes the tiny experiment into dir with the given seeds
+// and its second variant, MAE, replaced by one named second with the given
+// settings.
 func writeExperiment(t *testing.T, dir, seeds, second, set string) string {
 	t.Helper()
+	b, err := os.ReadFile(tinyExperiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, r := range [][2]string{
+		{"seeds = [0]", "seeds = " + seeds},
+		{"name = \"MAE\"\nset = { \"model.arch\" = \"vit\" }", fmt.Sprintf("name = %q\nset = %s", second, set)},
+	} {
+		if !strings.Contains(text, r[0]) {
+			t.Fatalf("%s no longer holds %q", tinyExperiment, r[0])
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
 	path := filepath.Join(dir, "tiny.toml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, tinyExperiment, seeds, second, set), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -468,7 +442,11 @@ func TestDivergingRun(t *testing.T) {
 // store is touched.
 func TestRunRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
-	good := fmt.Sprintf(tinyExperiment, "[0]", "MAE", `{ "model.arch" = "vit" }`)
+	b, err := os.ReadFile(tinyExperiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := string(b)
 	db := filepath.Join(dir, "harness.db")
 	st, err := store.Open(db)
 	if err != nil {
