@@ -58,23 +58,14 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 				Metadata: map[string]string{"dtype": string(tt.dtype)},
 				Tensors:  []Tensor{x, NewF32("after", []int{2}, []float32{1, 2})},
 			}
-			b, err := EncodeSafetensors(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := DecodeSafetensors(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, f) {
-				t.Errorf("decoded %+v, want %+v", got, f)
-			}
+			checkRoundTrip(t, f)
 
 			path := filepath.Join(t.TempDir(), "w.safetensors")
 			if err := WriteSafetensors(path, f); err != nil {
 				t.Fatal(err)
 			}
-			if got, err = ReadSafetensors(path); err != nil {
+			got, err := ReadSafetensors(path)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, f) {
@@ -126,20 +117,10 @@ func TestSafetensorsOrder(t *testing.T) {
 	for i, name := range names {
 		f.Tensors = append(f.Tensors, NewF32(name, []int{1}, []float32{float32(i)}))
 	}
-	b, err := EncodeSafetensors(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := DecodeSafetensors(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, f) {
-		t.Errorf("decoded %+v, want %+v", got, f)
-	}
+	checkRoundTrip(t, f)
 
 	// Header order, not data order, decides.
-	got, err = DecodeSafetensors(safetensors(
+	got, err := DecodeSafetensors(safetensors(
 		`{"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`,
 		[]byte{'a', 'b'}))
 	if err != nil {
@@ -383,4 +364,20 @@ func FuzzDecodeSafetensors(f *testing.F) {
 			t.Errorf("decoded %+v, then %+v", file, again)
 		}
 	})
+}
+
+// checkRoundTrip encodes f and checks that decoding gives f back.
+func checkRoundTrip(t *testing.T, f *File) {
+	t.Helper()
+	b, err := EncodeSafetensors(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, f) {
+		t.Errorf("decoded %+v, want %+v", got, f)
+	}
 }
