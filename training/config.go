@@ -3,6 +3,7 @@ package training
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Config is the [train] table of an experiment: the MAE pretraining recipe
@@ -22,6 +23,7 @@ import (
 //	eval_every        0        steps between evaluations; 0 = only at the end
 //	log_every         10       steps between train/loss records (the last step is always recorded)
 //	threads           0        cores one run may use; 0 = all
+//	device            "auto"   where the run computes: "auto", "cpu" or "cuda" (see Device)
 type Config struct {
 	Steps           int     `toml:"steps" json:"steps"`
 	BatchSize       int     `toml:"batch_size" json:"batch_size"`
@@ -37,6 +39,40 @@ type Config struct {
 	EvalEvery       int     `toml:"eval_every" json:"eval_every"`
 	LogEvery        int     `toml:"log_every" json:"log_every"`
 	Threads         int     `toml:"threads" json:"threads"`
+	// Device is left out of the JSON form when it is "auto", so that the
+	// runs made before it existed keep their hashes.
+	Device Device `toml:"device" json:"device,omitzero"`
+}
+
+// Device is train.device, where a run computes:
+//
+//	auto  the GPU the runner gives the run, else the CPU
+//	cpu   the CPU
+//	cuda  a GPU; refused before anything runs when none is usable
+//
+// "" means auto.
+type Device string
+
+// The devices of train.device.
+const (
+	DeviceAuto Device = "auto"
+	DeviceCPU  Device = "cpu"
+	DeviceCUDA Device = "cuda"
+)
+
+// Devices lists train.device's values.
+var Devices = []Device{DeviceAuto, DeviceCPU, DeviceCUDA}
+
+// IsZero reports whether d is auto, the default, which the JSON form
+// leaves out.
+func (d Device) IsZero() bool { return d == "" || d == DeviceAuto }
+
+// Name returns d, with "" read as auto.
+func (d Device) Name() Device {
+	if d == "" {
+		return DeviceAuto
+	}
+	return d
 }
 
 // DefaultConfig returns the defaults above.
@@ -44,6 +80,7 @@ func DefaultConfig() Config {
 	return Config{
 		Steps: 1000, BatchSize: 64, BLR: 1.5e-4, WarmupSteps: 50, WeightDecay: 0.05,
 		Beta1: 0.9, Beta2: 0.95, MaskRatio: 0.75, CheckpointEvery: 200, LogEvery: 10,
+		Device: DeviceAuto,
 	}
 }
 
@@ -88,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.MaskRatio > 0 && c.MaskRatio < 1) {
 		return fmt.Errorf("train.mask_ratio: must lie in (0, 1), got %v", c.MaskRatio)
+	}
+	if !slices.Contains(Devices, c.Device.Name()) {
+		return fmt.Errorf("train.device: must be \"auto\", \"cpu\" or \"cuda\", got %q", c.Device)
 	}
 	return nil
 }
