@@ -1,8 +1,13 @@
 package runner
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
+
+	"harness/cuda"
+	"harness/training"
 )
 
 func TestVisible(t *testing.T) {
@@ -49,5 +54,36 @@ func TestDiscoverWithoutNVML(t *testing.T) {
 	}
 	if len(d.GPUs) != 0 {
 		t.Errorf("GPUs listed without NVML: %v", d.GPUs)
+	}
+}
+
+func TestResolveDevice(t *testing.T) {
+	missing := CUDA{Err: errors.New("libcuda.so.1 not found (tried: ...): no NVIDIA driver on this machine")}
+	h200 := cuda.DeviceInfo{Ordinal: 0, Name: "NVIDIA H200", Major: 9, Minor: 0}
+	usable := CUDA{DriverVersion: 13000, NVRTC: "13.0", GPUs: []cuda.DeviceInfo{h200}, Archs: []int{75, 80, 90}}
+	tooNew := CUDA{DriverVersion: 13000, NVRTC: "13.0", GPUs: []cuda.DeviceInfo{h200}, Archs: []int{75, 80}}
+	none := CUDA{DriverVersion: 13000, NVRTC: "13.0"}
+	tests := []struct {
+		want      training.Device
+		cuda      CUDA
+		device    string
+		note, err string // substrings; "" for none
+	}{
+		{training.DeviceCPU, missing, "cpu", "", ""},
+		{"", missing, "cpu", "no usable GPU: libcuda.so.1 not found (tried: ...): no NVIDIA driver on this machine; computing on the CPU", ""},
+		{training.DeviceAuto, usable, "cpu", "GPU 0 (NVIDIA H200, sm_90) is usable, but the CUDA executor is not built yet; computing on the CPU", ""},
+		{training.DeviceCUDA, missing, "", "", `train.device = "cuda": no usable GPU: libcuda.so.1 not found`},
+		{training.DeviceCUDA, usable, "", "", "GPU 0 (NVIDIA H200, sm_90) is usable, but the CUDA executor is not built yet"},
+		{training.DeviceCUDA, tooNew, "", "", "no usable GPU: GPU 0 (NVIDIA H200): NVRTC 13.0 cannot compile for sm_90"},
+		{training.DeviceCUDA, none, "", "", "no usable GPU: the NVIDIA driver (CUDA 13.0) lists no GPU"},
+	}
+	for _, tt := range tests {
+		device, note, err := ResolveDevice(tt.want, tt.cuda)
+		if device != tt.device || !strings.Contains(note, tt.note) || (tt.note == "") != (note == "") {
+			t.Errorf("%q: device %q, note %q; want %q, %q", tt.want, device, note, tt.device, tt.note)
+		}
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%q: error %v, want %q", tt.want, err, tt.err)
+		}
 	}
 }

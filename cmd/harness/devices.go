@@ -2,50 +2,107 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"harness/cuda"
 	"harness/runner"
 )
 
 func newDevicesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "devices",
-		Short: "List the CPU and GPUs found, and what this build computes on",
-		Long: `Lists the cores and, through NVML (libnvidia-ml.so.1, loaded at run time), the
-NVIDIA GPUs that CUDA_VISIBLE_DEVICES leaves visible. This build's models
-compute on the CPU only, so GPUs are listed as found but not usable, and
-harness run uses CPU slots.`,
+		Short: "List the CPU and GPUs found, and whether runs can compute on them",
+		Long: `Lists the cores and the NVIDIA GPUs that CUDA_VISIBLE_DEVICES leaves visible,
+found through NVML (libnvidia-ml.so.1) and through CUDA: the driver API
+(libcuda.so.1), NVRTC (libnvrtc.so.N) and cuBLAS (libcublasLt.so.N,
+libcublas.so.N), loaded at run time from $HARNESS_CUDA_LIB_DIR (a
+colon-separated list of directories), /usr/local/cuda/targets/x86_64-linux/lib,
+/usr/local/cuda/lib64, then the dynamic loader's search.
+
+For each GPU it says whether CUDA works on it, or exactly why not: which
+library was missing at which paths, a driver older than CUDA 12.0, an
+architecture NVRTC cannot compile for. This build has no CUDA executor yet,
+so runs compute on the CPU even where CUDA works.`,
 		Example: `  harness devices
-  CUDA_VISIBLE_DEVICES=1 harness devices`,
+  CUDA_VISIBLE_DEVICES=1 harness devices
+  HARNESS_CUDA_LIB_DIR=/opt/cuda/lib harness devices`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d := runner.Discover()
-			w := cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "device\tname\tmemory\tusable")
-			fmt.Fprintf(tw, "cpu\t%d cores\t\tyes: runs use CPU slots\n", d.Cores)
-			for _, g := range d.GPUs {
-				fmt.Fprintf(tw, "gpu %d\t%s (%s)\t%.1f GiB\tno: found, but this build cannot compute on it\n",
-					g.Index, g.Name, g.UUID, float64(g.Memory)/(1<<30))
-			}
-			tw.Flush()
-			switch {
-			case d.NVMLErr != nil:
-				fmt.Fprintf(w, "GPUs: none listed (%v)\n", d.NVMLErr)
-			case len(d.GPUs) == 0 && d.Hidden == 0:
-				fmt.Fprintf(w, "GPUs: none found (NVIDIA driver %s)\n", d.Driver)
-			default:
-				fmt.Fprintf(w, "GPUs: NVIDIA driver %s", d.Driver)
-				if d.Hidden > 0 {
-					fmt.Fprintf(w, "; %d hidden by CUDA_VISIBLE_DEVICES=%q", d.Hidden, os.Getenv("CUDA_VISIBLE_DEVICES"))
-				}
-				fmt.Fprintln(w)
-			}
-			fmt.Fprintf(w, "compute: %s\n", runner.Compute)
+			printDevices(cmd.OutOrStdout(), runner.Discover(), runner.ProbeCUDA())
 			return nil
 		},
 	}
 }
+
+// printDevices writes the devices report.
+func printDevices(w io.Writer, d runner.Devices, c runner.CUDA) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "device\tname\tmemory\tusable")
+	fmt.Fprintf(tw, "cpu\t%d cores\t\tyes: runs use CPU slots\n", d.Cores)
+	listed := map[string]bool{}
+	for _, g := range d.GPUs {
+		info, found := cudaDevice(c, g.UUID)
+		listed[g.UUID] = found
+		fmt.Fprintf(tw, "gpu %d\t%s (%s)\t%.1f GiB\t%s\n", g.Index, g.Name, g.UUID, gib(g.Memory), gpuVerdict(c, info, found))
+	}
+	for _, g := range c.GPUs { // those NVML did not list
+		if !listed[g.UUID] {
+			fmt.Fprintf(tw, "cuda %d\t%s (%s)\t%.1f GiB\t%s\n", g.Ordinal, g.Name, g.UUID, gib(g.TotalMemory), gpuVerdict(c, g, true))
+		}
+	}
+	tw.Flush()
+	switch {
+	case d.NVMLErr != nil:
+		fmt.Fprintf(w, "NVML: no GPU listed (%v)\n", d.NVMLErr)
+	case len(d.GPUs) == 0 && d.Hidden == 0:
+		fmt.Fprintf(w, "NVML: no GPU found (NVIDIA driver %s)\n", d.Driver)
+	default:
+		fmt.Fprintf(w, "NVML: NVIDIA driver %s", d.Driver)
+		if d.Hidden > 0 {
+			fmt.Fprintf(w, "; %d hidden by CUDA_VISIBLE_DEVICES=%q", d.Hidden, os.Getenv("CUDA_VISIBLE_DEVICES"))
+		}
+		fmt.Fprintln(w)
+	}
+	if c.Err != nil {
+		fmt.Fprintf(w, "CUDA: not usable: %v\n", c.Err)
+	} else {
+		fmt.Fprintf(w, "CUDA: driver CUDA %s, NVRTC %s, %d GPU(s); libraries %s\n",
+			cuda.VersionString(c.DriverVersion), c.NVRTC, len(c.GPUs), strings.Join(c.Libraries, ", "))
+	}
+	fmt.Fprintf(w, "compute: %s\n", runner.Compute)
+}
+
+// cudaDevice finds the CUDA device of the given UUID.
+func cudaDevice(c runner.CUDA, uuid string) (cuda.DeviceInfo, bool) {
+	for _, g := range c.GPUs {
+		if g.UUID == uuid {
+			return g, true
+		}
+	}
+	return cuda.DeviceInfo{}, false
+}
+
+// gpuVerdict says whether runs can compute on a GPU, and why not.
+func gpuVerdict(c runner.CUDA, g cuda.DeviceInfo, found bool) string {
+	switch {
+	case c.Err != nil:
+		return "no: " + c.Err.Error()
+	case !found:
+		return "no: CUDA does not list it"
+	}
+	if err := c.Unusable(g); err != nil {
+		return "no: " + err.Error()
+	}
+	if !runner.GPUExecutor {
+		return fmt.Sprintf("no: CUDA works on it (%s, %.1f GiB free), but the CUDA executor is not built yet", g.Arch(), gib(g.FreeMemory))
+	}
+	return fmt.Sprintf("yes: %s, %.1f GiB free", g.Arch(), gib(g.FreeMemory))
+}
+
+// gib writes bytes in GiB.
+func gib(bytes uint64) float64 { return float64(bytes) / (1 << 30) }
