@@ -32,6 +32,13 @@ mask ratio 0.75, released masking, all cores (train.threads = 0).`,
 			if err != nil {
 				return invalid(err)
 			}
+			note, _, err := resolveDevices([]training.Device{spec.Train.Device})
+			if err != nil {
+				return invalid(err)
+			}
+			if note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "harness: "+note)
+			}
 			r, err := training.Bench(spec, warmup, steps)
 			if err != nil {
 				return invalid(err)

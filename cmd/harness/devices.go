@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -11,6 +15,7 @@ import (
 
 	"harness/cuda"
 	"harness/runner"
+	"harness/training"
 )
 
 func newDevicesCmd() *cobra.Command {
@@ -106,3 +111,61 @@ func gpuVerdict(c runner.CUDA, g cuda.DeviceInfo, found bool) string {
 
 // gib writes bytes in GiB.
 func gib(bytes uint64) float64 { return float64(bytes) / (1 << 30) }
+
+// resolveDevices checks the train.device of work about to start, before
+// anything runs: "cuda" is an error naming the library or driver at fault
+// (or, with a usable GPU, saying that the CUDA executor is not built yet);
+// "auto" gives a note saying why the work computes on the CPU. CUDA is
+// loaded only when some device is not "cpu"; it returns what it found.
+func resolveDevices(devices []training.Device) (note string, c runner.CUDA, err error) {
+	var probed bool
+	for _, d := range devices {
+		if d.Name() == training.DeviceCPU || !slices.Contains(training.Devices, d.Name()) {
+			continue // the CPU, or a value validation reports
+		}
+		if !probed {
+			c, probed = runner.ProbeCUDA(), true
+		}
+		_, n, err := runner.ResolveDevice(d, c)
+		if err != nil {
+			return "", c, err
+		}
+		note = cmp.Or(note, n)
+	}
+	return note, c, nil
+}
+
+// trainDevices lists the train.device of each job.
+func trainDevices(jobs []runner.Job) []training.Device {
+	ds := make([]training.Device, len(jobs))
+	for i, j := range jobs {
+		ds[i] = j.Run.Spec.Train.Device
+	}
+	return ds
+}
+
+// placeRuns places the jobs on the devices this build computes on: the
+// usable GPUs once the CUDA executor exists, the CPU until then.
+func placeRuns(jobs []runner.Job, c runner.CUDA, runsPerGPU, workers int) runner.Placement {
+	var gpus []runner.GPU
+	if runner.GPUExecutor {
+		gpus = c.SlotGPUs(runner.Discover())
+	}
+	if workers == 0 {
+		workers = runner.DefaultWorkers(jobs, runtime.NumCPU())
+	}
+	return runner.PlaceJobs(jobs, gpus, runner.PlaceOptions{RunsPerGPU: runsPerGPU, CPUWorkers: workers})
+}
+
+// printSlots says how many runs each device takes at once, and why the
+// runs compute where they do.
+func printSlots(w io.Writer, p runner.Placement, note string) {
+	var parts []string
+	for _, d := range slices.Sorted(maps.Keys(p.Slots)) {
+		parts = append(parts, fmt.Sprintf("%s %d", d, p.Slots[d]))
+	}
+	fmt.Fprintf(w, "runs at once: %s\n", strings.Join(parts, ", "))
+	if note != "" {
+		fmt.Fprintln(w, note)
+	}
+}

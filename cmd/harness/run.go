@@ -22,6 +22,7 @@ func newRunCmd() *cobra.Command {
 		db, out     string
 		sets        []string
 		workers     int
+		runsPerGPU  int
 		dryRun      bool
 		retryFailed bool
 	)
@@ -37,7 +38,9 @@ checkpoints, artifacts and the worker's log go to OUT/<experiment>/<run id>/.
 Every problem with the file, the overrides or the datasets is reported before
 anything runs and before the store is written. This build computes on the
 CPU only: runs use CPU slots, as many at once as --workers says, by default
-as many as the cores allow given each run's train.threads.
+as many as the cores allow given each run's train.threads. train.device =
+"cuda" is refused until the CUDA executor exists; "auto" runs on the CPU,
+and the harness says why. --dry-run shows each run's device.
 
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
@@ -53,6 +56,9 @@ input, 130 (143) stopped by SIGINT (SIGTERM).`,
 			if workers < 0 {
 				return invalid(fmt.Errorf("--workers: must be >= 0, got %d", workers))
 			}
+			if runsPerGPU < 0 {
+				return invalid(fmt.Errorf("--runs-per-gpu: must be >= 0, got %d", runsPerGPU))
+			}
 			x, runs, err := ablations.Load(args[0], sets)
 			if err != nil {
 				return invalid(err)
@@ -64,24 +70,30 @@ input, 130 (143) stopped by SIGINT (SIGTERM).`,
 			if err := ablations.CheckData(runs); err != nil {
 				return invalid(err)
 			}
+			note, cuda, err := resolveDevices(trainDevices(jobs))
+			if err != nil {
+				return invalid(err)
+			}
 			if dryRun {
-				printPlan(cmd.OutOrStdout(), x, jobs)
+				printPlan(cmd.OutOrStdout(), x, jobs, placeRuns(jobs, cuda, runsPerGPU, workers), note)
 				return nil
 			}
-			return execute(cmd, x, jobs, db, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
+			return execute(cmd, x, jobs, db, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&out, "out", "out", "where runs keep checkpoints, artifacts and logs")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a key of every run, as KEY=VALUE (repeatable)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "runs at once; 0: as many as the cores allow")
+	cmd.Flags().IntVar(&runsPerGPU, "runs-per-gpu", 0, "runs at once on one GPU; 0: as many as fit its memory, at most 8 (no effect until the CUDA executor exists)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the runs with their parameter counts, and do nothing else")
 	cmd.Flags().BoolVar(&retryFailed, "retry-failed", false, "execute again the runs that failed before")
 	return cmd
 }
 
-// execute runs the jobs of x in the store at db.
-func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, opt runner.Options) error {
+// execute runs the jobs of x in the store at db, first noting where they
+// compute and why.
+func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db, note string, opt runner.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return &exitError{exitFailed, fmt.Errorf("find the harness binary for the workers: %w", err)}
@@ -98,8 +110,8 @@ func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db 
 	opt.Provenance = runner.CurrentProvenance()
 	opt.Kill = kill
 	opt.Progress = runner.NewProgress(w, runner.IsTerminal(w))
-	if d := runner.Discover(); len(d.GPUs) > 0 {
-		opt.Progress.Note(fmt.Sprintf("%d GPU(s) found, not used: this build computes on the %s", len(d.GPUs), runner.Compute))
+	if note != "" {
+		opt.Progress.Note(note)
 	}
 	outcomes, err := runner.Run(ctx, st, x, jobs, opt)
 	opt.Progress.Close()
@@ -150,16 +162,18 @@ func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) 
 	return notDone
 }
 
-// printPlan prints the runs of a dry run.
-func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job) {
+// printPlan prints the runs of a dry run, where each would compute, and
+// the note on why.
+func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, p runner.Placement, note string) {
 	fmt.Fprintf(w, "experiment %s: %d runs\n", x.Name, len(jobs))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable")
-	for _, j := range jobs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
-			numfmt.Thousands(j.Params.Total), numfmt.Thousands(j.Params.Trainable))
+	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable\tdevice")
+	for i, j := range jobs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
+			numfmt.Thousands(j.Params.Total), numfmt.Thousands(j.Params.Trainable), p.Places[i].Device)
 	}
 	tw.Flush()
+	printSlots(w, p, note)
 }
 
 func firstLine(s string) string {

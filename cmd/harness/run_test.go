@@ -504,7 +504,7 @@ func TestDryRun(t *testing.T) {
 	path := mae(t, dir)
 	db := filepath.Join(dir, "harness.db")
 	code, out, stderr := harness("run", path, "--dry-run", "--db", db)
-	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +vit +40 +7,536 +7,376$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +vit +40 +7,536 +7,376 +cpu$`).MatchString(out) {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
 	}
 	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
