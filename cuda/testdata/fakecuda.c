@@ -35,7 +35,10 @@ int cuGetProcAddress_v2(const char *name, void **p, int version, unsigned long l
   snprintf(sym, sizeof sym, "%s", name);
   for (int i = 0; v2[i]; i++)
     if (!strcmp(name, v2[i])) snprintf(sym, sizeof sym, "%s_v2", name);
-  *p = dlsym(RTLD_DEFAULT, sym);
+  Dl_info self; // this library, not whatever else the process loaded
+  dladdr((void *)cuInit, &self);
+  void *lib = dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+  *p = lib ? dlsym(lib, sym) : NULL;
   *status = *p ? 0 : 1;
   return 0;
 }
