@@ -43,23 +43,22 @@ func (r *Runtime) Devices() ([]DeviceInfo, error) {
 	}
 	devs := make([]DeviceInfo, n)
 	for i := range devs {
-		info, err := r.device(i)
+		c, err := r.NewContext(i)
 		if err != nil {
+			return nil, err
+		}
+		devs[i] = c.Device
+		if err := c.Close(); err != nil {
 			return nil, fmt.Errorf("device %d: %w", i, err)
 		}
-		devs[i] = info
 	}
 	return devs, nil
 }
 
-// device describes the device of ordinal i.
-func (r *Runtime) device(i int) (DeviceInfo, error) {
+// describe describes dev, of ordinal i, but for its free memory.
+func (r *Runtime) describe(i int, dev C.CUdevice) (DeviceInfo, error) {
 	d := r.d
 	info := DeviceInfo{Ordinal: i}
-	var dev C.CUdevice
-	if err := d.check("cuDeviceGet", C.h_cuDeviceGet(d.cuDeviceGet, &dev, C.int(i))); err != nil {
-		return info, err
-	}
 	var name [256]C.char
 	if err := d.check("cuDeviceGetName", C.h_cuDeviceGetName(d.cuDeviceGetName, &name[0], C.int(len(name)), dev)); err != nil {
 		return info, err
@@ -83,13 +82,7 @@ func (r *Runtime) device(i int) (DeviceInfo, error) {
 		return info, err
 	}
 	info.TotalMemory = uint64(total)
-	ctx, err := r.retain(dev, info)
-	if err != nil {
-		return info, err
-	}
-	defer ctx.Close()
-	info.FreeMemory, _, err = ctx.MemInfo()
-	return info, err
+	return info, nil
 }
 
 // formatUUID writes a device UUID as NVML does.
@@ -108,23 +101,31 @@ type Context struct {
 	ctx    C.CUcontext
 }
 
-// NewContext retains the primary context of the device of ordinal i.
+// NewContext retains the primary context of the device of ordinal i,
+// and describes the device, its free memory included.
 func (r *Runtime) NewContext(i int) (*Context, error) {
-	info, err := r.device(i)
+	c, err := r.newContext(i)
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %w", i, err)
 	}
-	var dev C.CUdevice
-	if err := r.d.check("cuDeviceGet", C.h_cuDeviceGet(r.d.cuDeviceGet, &dev, C.int(i))); err != nil {
-		return nil, err
-	}
-	return r.retain(dev, info)
+	return c, nil
 }
 
-// retain retains dev's primary context.
-func (r *Runtime) retain(dev C.CUdevice, info DeviceInfo) (*Context, error) {
-	c := &Context{Device: info, r: r, dev: dev}
-	if err := r.d.check("cuDevicePrimaryCtxRetain", C.h_cuDevicePrimaryCtxRetain(r.d.cuDevicePrimaryCtxRetain, &c.ctx, dev)); err != nil {
+func (r *Runtime) newContext(i int) (*Context, error) {
+	c := &Context{r: r}
+	if err := r.d.check("cuDeviceGet", C.h_cuDeviceGet(r.d.cuDeviceGet, &c.dev, C.int(i))); err != nil {
+		return nil, err
+	}
+	info, err := r.describe(i, c.dev)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.d.check("cuDevicePrimaryCtxRetain", C.h_cuDevicePrimaryCtxRetain(r.d.cuDevicePrimaryCtxRetain, &c.ctx, c.dev)); err != nil {
+		return nil, err
+	}
+	c.Device = info
+	if c.Device.FreeMemory, _, err = c.MemInfo(); err != nil {
+		c.Close()
 		return nil, err
 	}
 	return c, nil

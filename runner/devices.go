@@ -209,8 +209,9 @@ func (c CUDA) Usable() ([]cuda.DeviceInfo, error) {
 }
 
 // ResolveDevice says where a run with train.device = want computes in
-// this build, given what ProbeCUDA found: the device ("cpu"), and for
-// auto a note saying why the CPU. train.device = "cuda" is an error
+// this build, which has no CUDA executor (GPUExecutor is false), given
+// what ProbeCUDA found: the device ("cpu"), and for auto a note saying
+// why the CPU. train.device = "cuda" is an error
 // naming the library or driver at fault, or, with a usable GPU, saying
 // that the CUDA executor is not built yet.
 func ResolveDevice(want training.Device, c CUDA) (device, note string, err error) {
@@ -238,4 +239,21 @@ func describeUsable(gpus []cuda.DeviceInfo) string {
 		s = fmt.Sprintf("%d GPUs are usable (%s, ...)", len(gpus), g.Name)
 	}
 	return s
+}
+
+// SlotGPUs are the GPUs runs can be placed on (see PlaceJobs): those CUDA
+// can compute on, named by their NVML index where NVML lists them (as
+// nvidia-smi does), else by CUDA's ordinal, with their free memory.
+func (c CUDA) SlotGPUs(d Devices) []GPU {
+	usable, _ := c.Usable()
+	gpus := make([]GPU, len(usable))
+	for i, g := range usable {
+		gpus[i] = GPU{Index: g.Ordinal, UUID: g.UUID, Name: g.Name, Memory: g.FreeMemory}
+		for _, n := range d.GPUs {
+			if n.UUID == g.UUID {
+				gpus[i].Index = n.Index
+			}
+		}
+	}
+	return gpus
 }
