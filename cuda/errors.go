@@ -5,10 +5,7 @@ package cuda
 */
 import "C"
 
-import (
-	"fmt"
-	"unsafe"
-)
+import "fmt"
 
 // An Error is a CUDA driver call that did not return CUDA_SUCCESS.
 type Error struct {
@@ -92,6 +89,3 @@ func (b *blas) check(fn string, s C.cublasStatus_t) error {
 	}
 	return e
 }
-
-// ptr is the C pointer type of an entry point.
-type ptr = unsafe.Pointer

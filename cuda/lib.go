@@ -25,6 +25,10 @@ const LibDirEnv = "HARNESS_CUDA_LIB_DIR"
 // bare sonames.
 var defaultDirs = []string{"/usr/local/cuda/targets/x86_64-linux/lib", "/usr/local/cuda/lib64"}
 
+// ptr is the type of an entry point's address, which the trampolines of
+// shim.c call.
+type ptr = unsafe.Pointer
+
 // A library is a shared library opened with dlopen.
 type library struct {
 	path   string // the path or soname it was opened by
