@@ -194,7 +194,9 @@ func (c *Context) Free(b Buffer) error {
 	return c.do(func(d *driver) error { return d.check("cuMemFree", C.h_cuMemFree(d.cuMemFree, b.ptr)) })
 }
 
-// WriteFloat32 copies src to the start of dst and waits for the copy.
+// WriteFloat32 copies src to the start of dst and waits for the copy. It
+// does not wait for work queued on a Stream (streams are non-blocking):
+// Sync the stream first.
 func (c *Context) WriteFloat32(dst Buffer, src []float32) error {
 	if err := fits(dst, 4*len(src)); err != nil || len(src) == 0 {
 		return err
@@ -204,7 +206,8 @@ func (c *Context) WriteFloat32(dst Buffer, src []float32) error {
 	})
 }
 
-// ReadFloat32 copies the start of src to dst and waits for the copy.
+// ReadFloat32 copies the start of src to dst and waits for the copy. It
+// does not wait for work queued on a Stream: Sync the stream first.
 func (c *Context) ReadFloat32(dst []float32, src Buffer) error {
 	if err := fits(src, 4*len(dst)); err != nil || len(dst) == 0 {
 		return err
