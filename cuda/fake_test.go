@@ -132,6 +132,7 @@ func TestFakeRuntime(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cuModuleLoadData: CUDA_ERROR_UNKNOWN (200)") {
 		t.Errorf("bad module: %v", err)
 	}
+	fakeLaunch(t, c)
 	_, err = rt.Compile("junk", "sm_90", nil)
 	var ne *NVRTCError
 	if !errors.As(err, &ne) || ne.Log != "fake: error" {
@@ -153,4 +154,72 @@ func TestFakeRuntime(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("cuBLAS error: %v, want %q", err, want)
 	}
+}
+
+// fakeLaunch launches the fake's saxpy, directly and from a graph, on
+// buffers filled through pinned memory: the arguments must arrive.
+func fakeLaunch(t *testing.T, c *Context) {
+	m, err := c.LoadModule([]byte("FAKECUBIN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	f, err := m.Function("saxpy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Function("other"); err == nil || !strings.Contains(err.Error(), "kernel other: cuModuleGetFunction") {
+		t.Errorf("missing kernel: %v", err)
+	}
+	s, err := c.NewStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	host, err := c.AllocHost(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.FreeHost(host)
+	x, _ := c.Alloc(16)
+	y, _ := c.Alloc(16)
+	copy(host.Float32s(), []float32{1, 2, 3, 4})
+	if err := s.CopyIn(x, host, 16); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFloat32(y, []float32{1, 1, 1, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Launch(f, Dim3{X: 1}, Dim3{X: 4}, 0, float32(2), x, y, int32(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginCapture(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Launch(f, Dim3{X: 1}, Dim3{X: 4}, 0, float32(10), x, y, int32(4)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.EndCapture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Launch(s); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	if err := s.CopyOut(host, y, 16); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// the fake runs the captured launch at once: y = 1 + 2x + 10x
+	if got := host.Float32s(); got[0] != 13 || got[3] != 49 {
+		t.Errorf("y = %v, want [13 25 37 49]", got)
+	}
+	if err := s.Launch(f, Dim3{X: 1}, Dim3{X: 4}, 0, "two"); err == nil || !strings.Contains(err.Error(), "launch saxpy: argument 0: unsupported type string") {
+		t.Errorf("a string argument: %v", err)
+	}
+	c.Free(x)
+	c.Free(y)
 }

@@ -63,11 +63,32 @@ int cuMemcpyDtoHAsync_v2(void *d, unsigned long long s, size_t n, void *st) { me
 int cuStreamCreate(void **s, unsigned f) { *s = (void *)1; return 0; }
 int cuStreamDestroy_v2(void *s) { return 0; }
 int cuStreamSynchronize(void *s) { return 0; }
-int cuModuleLoadData(void **m, const void *img) { return 200; } // CUDA_ERROR_INVALID_IMAGE
+// Only an image starting "FAKECUBIN" loads; anything else is
+// CUDA_ERROR_INVALID_IMAGE (200).
+int cuModuleLoadData(void **m, const void *img) {
+  if (strncmp(img, "FAKECUBIN", 9)) return 200;
+  *m = (void *)1;
+  return 0;
+}
 int cuModuleUnload(void *m) { return 0; }
-int cuModuleGetFunction(void **f, void *m, const char *n) { return 500; }
-int cuLaunchKernel(void *f, unsigned a, unsigned b, unsigned c, unsigned d, unsigned e, unsigned g, unsigned sh, void *s,
-                   void **args, void **extra) { return 0; }
+// The module holds one kernel, saxpy; others are CUDA_ERROR_NOT_FOUND (500).
+int cuModuleGetFunction(void **f, void *m, const char *n) {
+  if (strcmp(n, "saxpy")) return 500;
+  *f = (void *)2;
+  return 0;
+}
+// Runs saxpy(float a, float *x, float *y, int n) on the host, so that the
+// tests see the arguments arrive; a grid or block of 0 is
+// CUDA_ERROR_INVALID_VALUE (1).
+int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned sh,
+                   void *s, void **args, void **extra) {
+  if (!gx || !gy || !gz || !bx || !by || !bz || extra) return 1;
+  float a = *(float *)args[0];
+  float *x = *(float **)args[1], *y = *(float **)args[2];
+  int n = *(int *)args[3];
+  for (int i = 0; i < n; i++) y[i] = a * x[i] + y[i];
+  return 0;
+}
 int cuStreamBeginCapture_v2(void *s, int mode) { return 0; }
 int cuStreamEndCapture(void *s, void **g) { return 0; }
 int cuGraphInstantiateWithFlags(void **e, void *g, unsigned long long f) { return 0; }
