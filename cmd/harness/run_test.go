@@ -216,14 +216,37 @@ func metrics(t *testing.T, dir string) map[string]float64 {
 	return all
 }
 
-// starts counts the attempts at the run with the given id in its log.
-func starts(t *testing.T, dir string, id int) int {
+// runDirs returns the directories of the run with the given id under the
+// output directories out of the tiny experiment.
+func runDirs(t *testing.T, id int, outs ...string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "out", "tiny", fmt.Sprint(id), "log.txt"))
-	if err != nil {
-		t.Fatal(err)
+	var dirs []string
+	for _, out := range outs {
+		m, err := filepath.Glob(filepath.Join(out, "tiny", fmt.Sprintf("*-%d", id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, m...)
 	}
-	return strings.Count(string(b), fmt.Sprintf(" starts run %d ", id))
+	return dirs
+}
+
+// starts counts the attempts at the run with the given id in its logs
+// under the output directories outs, by default dir/out.
+func starts(t *testing.T, dir string, id int, outs ...string) int {
+	t.Helper()
+	if len(outs) == 0 {
+		outs = []string{filepath.Join(dir, "out")}
+	}
+	n := 0
+	for _, d := range runDirs(t, id, outs...) {
+		b, err := os.ReadFile(filepath.Join(d, "log.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), fmt.Sprintf(" starts run %d ", id))
+	}
+	return n
 }
 
 func TestRunToCompletion(t *testing.T) {
