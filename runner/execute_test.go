@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"harness/store"
 )
@@ -156,6 +158,84 @@ func TestFaultOf(t *testing.T) {
 	for _, tt := range tests {
 		if got := faultOf(tt.err); got != tt.want {
 			t.Errorf("faultOf(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// An end the store cannot record (its disk is full) leaves the outcome
+// what the store holds: the run still running under this process's claim,
+// for the next harness to take over; Run says why.
+func TestExecuteEndNotRecorded(t *testing.T) {
+	dbDir := t.TempDir()
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dbDir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("umount", dbDir).Run() })
+	st, err := store.Open(filepath.Join(dbDir, "harness.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	x, jobs := tinyJobs(t)
+	out := t.TempDir()
+	// The worker waits for the file go in its run directory ($0) before it
+	// reports the run done.
+	script := `read run; while [ ! -e "$0/go" ]; do sleep 0.01; done; echo '{"event":"end","status":"done"}'`
+	type result struct {
+		outcomes []Outcome
+		err      error
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, err := Run(context.Background(), st, x, jobs[:1], Options{
+			Out: out, Workers: 1, Worker: []string{"sh", "-c", script},
+			Provenance: Provenance{Host: "test"}, Progress: NewProgress(io.Discard, false),
+		})
+		done <- result{o, err}
+	}()
+	var dir string
+	for deadline := time.Now().Add(10 * time.Second); dir == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		m, _ := filepath.Glob(filepath.Join(out, "tiny", "*-1", LogName))
+		if len(m) == 1 {
+			dir = filepath.Dir(m[0])
+		}
+	}
+	if dir == "" {
+		t.Fatal("the run never started")
+	}
+	fillDisk(t, filepath.Join(dbDir, "filler"))
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.err == nil || !strings.Contains(res.err.Error(), "record the end of run 1") {
+		t.Errorf("Run: %v, want the end not recorded", res.err)
+	}
+	o := res.outcomes[0]
+	r, err := st.Run(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != store.StatusRunning || r.Status != o.Status {
+		t.Errorf("outcome %s (%s), store %s; want both running", o.Status, o.Error, r.Status)
+	}
+}
+
+// fillDisk writes path until its file system is full.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return
 		}
 	}
 }
