@@ -134,7 +134,7 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 		return e.finish(store.StatusInterrupted, "", "")
 	}
 	if sig, ok := signalOf(waitErr); ok {
-		return e.finish(store.StatusInterrupted, fmt.Sprintf("the worker was killed by %s", sig), logTail())
+		return e.finish(store.StatusInterrupted, fmt.Sprintf("the worker was killed by signal %d (%v)", int(sig), sig), logTail())
 	}
 	how := "exit status 0"
 	if waitErr != nil {

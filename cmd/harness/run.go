@@ -140,8 +140,10 @@ func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) 
 		if status != store.StatusDone {
 			notDone++
 		}
-		if o.Status == store.StatusFailed {
-			failures = append(failures, fmt.Sprintf("  run %d %s: %s", o.RunID, o.Job.Run.Name, firstLine(o.Error)))
+		// why a run failed, and why one executed now is not done (a fault
+		// of the environment, an end the store could not record)
+		if o.Status == store.StatusFailed || (o.Executed && o.Status != store.StatusDone && o.Error != "") {
+			failures = append(failures, fmt.Sprintf("  run %d %s: %s: %s", o.RunID, o.Job.Run.Name, status, firstLine(o.Error)))
 		}
 	}
 	parts := []string{fmt.Sprintf("%d executed now", executed)}

@@ -735,7 +735,8 @@ func TestWorkerKilledAlone(t *testing.T) {
 	}
 	out, err := h.wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "1 done, 1 interrupted") {
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "1 done, 1 interrupted") ||
+		!strings.Contains(out, "run 1 CRATE-MAE/seed=0: interrupted: the worker was killed by signal 9") {
 		t.Errorf("exit %v, want 1 with run 1 interrupted\n%s", err, out)
 	}
 	st, err := store.OpenReadOnly(filepath.Join(dir, "harness.db"))
