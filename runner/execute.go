@@ -157,13 +157,16 @@ func signalOf(err error) (syscall.Signal, bool) {
 	return ws.Signal(), true
 }
 
+// heartbeatEvery is HeartbeatEvery, shortened by tests.
+var heartbeatEvery = HeartbeatEvery
+
 // heartbeat refreshes the run's heartbeat every HeartbeatEvery until
 // exited is closed. It closes lost if the store says the claim is lost.
 // Other errors (a busy or full store) are retried at the next beat: the
 // owner is judged by its process on this host, and the Lease is many beats
 // long.
 func (e *execution) heartbeat(lost chan<- struct{}, exited <-chan struct{}) {
-	t := time.NewTicker(HeartbeatEvery)
+	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
 	for {
 		select {

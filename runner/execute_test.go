@@ -239,3 +239,66 @@ func fillDisk(t *testing.T, path string) {
 		}
 	}
 }
+
+// A harness whose claim another harness took over kills its worker at its
+// next heartbeat and writes nothing more for the run.
+func TestExecuteLostClaim(t *testing.T) {
+	heartbeatEvery = 20 * time.Millisecond
+	t.Cleanup(func() { heartbeatEvery = HeartbeatEvery })
+	path := filepath.Join(t.TempDir(), "harness.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	other, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	x, jobs := tinyJobs(t)
+	script := `read run; echo '{"event":"metrics","step":10,"values":{"train/loss":1}}'; read ack; exec sleep 30`
+	type result struct {
+		outcomes []Outcome
+		err      error
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		o, err := Run(context.Background(), st, x, jobs[:1], Options{
+			Out: t.TempDir(), Workers: 1, Worker: []string{"sh", "-c", script},
+			Provenance: Provenance{Host: "test"}, Progress: NewProgress(io.Discard, false),
+		})
+		done <- result{o, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if ms, _ := other.Metrics(1, ""); len(ms) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run logged nothing")
+		}
+	}
+	c, err := other.ClaimAs(record(jobs[0]), store.ClaimOptions{Owner: store.Owner{Host: "thief", PID: 1},
+		Gone: func(store.Run) bool { return true }})
+	if err != nil || !c.TookOver {
+		t.Fatalf("takeover: %+v, %v", c, err)
+	}
+	res := <-done
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Run took %s: the worker was not killed", took)
+	}
+	if res.err != nil {
+		t.Errorf("Run: %v", res.err)
+	}
+	r, err := other.Run(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := res.outcomes[0]; o.Status != store.StatusRunning || r.Status != store.StatusRunning || r.Owner != c.Run.Owner {
+		t.Errorf("outcome %s (%s); store %s under %+v, want running under the thief", o.Status, o.Error, r.Status, r.Owner)
+	}
+	if ms, _ := other.Metrics(1, ""); len(ms) != 1 {
+		t.Errorf("%d metrics, want the 1 logged before the takeover", len(ms))
+	}
+}
