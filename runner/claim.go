@@ -1,58 +1,32 @@
 package runner
 
 import (
-	"fmt"
-	"os"
-
 	"harness/store"
 )
 
-// A holding is a run claimed in the store by this process, which holds the
-// run's lock.
+// A holding is a run claimed in the store by this process.
 type holding struct {
-	run   store.Run
-	lock  *os.File
-	stale bool // the run had been left running by a harness that is gone
+	run  store.Run
+	held *store.Held // the run's writes, under the claim's token
+	// stale says the run had been left running by an owner that is gone,
+	// previous.
+	stale    bool
+	previous store.Owner
 }
 
-// acquire claims the run rec describes (see store.Claim) and takes its
-// lock, in the run directory dirOf(id). It returns a holding if the caller
-// is to execute the run; otherwise the run as stored: running in another
-// process, done, or failed (and not to be retried).
-//
-// A process executes a run only while it holds the run's lock, so a run
-// marked running whose lock can be taken is stale, left by a harness that
-// was killed: acquire marks it interrupted and claims it again. A run this
-// process claimed but whose lock another process holds was taken over by
-// that process in just this way, and is left to it.
-func acquire(st *store.Store, rec store.Run, retryFailed bool, dirOf func(id int64) string) (*holding, store.Run, error) {
-	run, claimed, err := st.Claim(rec, retryFailed)
+// acquire claims the run rec describes for self (see store.ClaimAs),
+// taking it over if it is running under an owner that live says is gone.
+// It returns a holding if the caller is to execute the run; otherwise the
+// run as stored: running in another live process, done, or failed (and
+// not to be retried).
+func acquire(st *store.Store, rec store.Run, retryFailed bool, live Liveness) (*holding, store.Run, error) {
+	c, err := st.ClaimAs(rec, store.ClaimOptions{RetryFailed: retryFailed, Owner: live.Self(), Gone: live.Gone})
 	if err != nil {
 		return nil, store.Run{}, err
 	}
-	if !claimed && run.Status != store.StatusRunning {
-		return nil, run, nil
+	if !c.Claimed {
+		return nil, c.Run, nil
 	}
-	lock, err := tryLock(dirOf(run.ID))
-	if err != nil || lock == nil {
-		return nil, run, err
-	}
-	stale := false
-	for !claimed {
-		if run.Status != store.StatusRunning {
-			lock.Close()
-			return nil, run, nil
-		}
-		// Holding the lock, no other process can be executing the run.
-		stale = true
-		if err := st.MarkInterrupted(run.ID); err != nil {
-			lock.Close()
-			return nil, store.Run{}, fmt.Errorf("stale run %d: %w", run.ID, err)
-		}
-		if run, claimed, err = st.Claim(rec, retryFailed); err != nil {
-			lock.Close()
-			return nil, store.Run{}, err
-		}
-	}
-	return &holding{run: run, lock: lock, stale: stale}, run, nil
+	h := &holding{run: c.Run, held: st.Held(c.Run.ID, c.Run.Owner.Token), stale: c.TookOver, previous: c.Previous}
+	return h, c.Run, nil
 }

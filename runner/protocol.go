@@ -26,7 +26,19 @@ type Event struct {
 	// StatusInterrupted.
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Fault, on a failed end, says the failure is the environment's, not
+	// the run's: one of the Fault constants; "" for the run's own fault.
+	Fault string `json:"fault,omitempty"`
 }
+
+// Faults of the environment, the values of Event.Fault. A run that fails
+// by one of them is interrupted, not failed, and resumes at the next
+// harness run.
+const (
+	FaultNoSpace = "nospace" // the disk (or quota) is full
+	FaultIO      = "io"      // an I/O error, or a read-only file system
+	FaultHarness = "harness" // the harness could not record an event, or is gone
+)
 
 // An Ack is the parent's answer to every event but the last: empty once the
 // event is recorded, or the reason it could not be.

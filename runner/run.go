@@ -2,10 +2,10 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,8 +19,8 @@ const pollInterval = 500 * time.Millisecond
 
 // Options says how Run executes an experiment's runs.
 type Options struct {
-	// Out is the root of the run directories, out/<experiment>/<run id>/,
-	// which hold a run's checkpoint, artifacts, log and lock.
+	// Out is the root of the run directories (see RunDir), which hold a
+	// run's marker, checkpoint, artifacts and log.
 	Out string
 	// Workers is the number of CPU slots, runs executed at once; 0 means
 	// DefaultWorkers.
@@ -31,7 +31,10 @@ type Options struct {
 	// the run directory is appended to it.
 	Worker     []string
 	Provenance Provenance
-	Progress   Progress
+	// Liveness judges the owners of runs left running; zero means
+	// NewLiveness(Provenance.Host).
+	Liveness Liveness
+	Progress Progress
 	// Kill, when closed, kills the workers outright, as when a harness
 	// already stopping is interrupted again.
 	Kill <-chan struct{}
@@ -57,8 +60,10 @@ type Outcome struct {
 //
 // When ctx is done, Run starts no more runs, sends SIGINT to the workers,
 // which checkpoint and stop, records their runs interrupted and returns.
-// The error is about the store or the run directories; a run's failure is
-// in its Outcome.
+// When a run stops on a full disk, Run claims no more runs, lets those
+// executing end, and returns an error wrapping ErrNoSpace. The error is
+// about the store, the disk or the run directories; a run's failure is in
+// its Outcome.
 func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []Job, opt Options) ([]Outcome, error) {
 	if err := st.PutExperiment(x.Name, x.Description, x.Text); err != nil {
 		return nil, err
@@ -66,6 +71,13 @@ func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []J
 	out, err := filepath.Abs(opt.Out)
 	if err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	storeID, err := st.ID()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Liveness.Now == nil {
+		opt.Liveness = NewLiveness(opt.Provenance.Host)
 	}
 	cores := runtime.NumCPU()
 	workers := opt.Workers
@@ -75,10 +87,13 @@ func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []J
 	workers = min(workers, len(jobs))
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	claiming, halt := context.WithCancel(ctx)
+	defer halt()
 	s := &scheduler{
 		st: st, x: x, jobs: jobs, opt: opt, cores: cores, workers: workers,
-		dir:      filepath.Join(out, x.Name),
+		out: out, storeID: storeID,
 		stop:     stop,
+		halt:     halt,
 		outcomes: make([]Outcome, len(jobs)),
 		queue:    make(chan int, len(jobs)),
 		left:     len(jobs),
@@ -87,10 +102,11 @@ func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []J
 		s.outcomes[i].Job = &jobs[i]
 		s.queue <- i
 	}
-	opt.Progress.Note(fmt.Sprintf("%s: %d runs, %d at once on the CPU; run directories in %s", x.Name, len(jobs), workers, s.dir))
+	opt.Progress.Note(fmt.Sprintf("%s: %d runs, %d at once on the CPU; run directories in %s",
+		x.Name, len(jobs), workers, experimentDir(out, x.Name)))
 	var wg sync.WaitGroup
 	for slot := range workers {
-		wg.Go(func() { s.serve(ctx, slot) })
+		wg.Go(func() { s.serve(ctx, claiming, slot) })
 	}
 	wg.Wait()
 	return s.outcomes, s.err
@@ -104,8 +120,10 @@ type scheduler struct {
 	opt     Options
 	cores   int
 	workers int
-	dir     string // the experiment's directory
-	stop    context.CancelCauseFunc
+	out     string // the root of the run directories
+	storeID string
+	stop    context.CancelCauseFunc // stops the workers and the slots
+	halt    context.CancelFunc      // stops the claiming of runs
 
 	mu       sync.Mutex
 	outcomes []Outcome
@@ -116,17 +134,17 @@ type scheduler struct {
 }
 
 // serve is one slot: it takes jobs from the queue until none is left or
-// ctx is done.
-func (s *scheduler) serve(ctx context.Context, slot int) {
+// claiming is done (which ctx being done implies).
+func (s *scheduler) serve(ctx, claiming context.Context, slot int) {
 	for {
 		var i int
 		var ok bool
 		select {
-		case <-ctx.Done():
+		case <-claiming.Done():
 			return
 		case i, ok = <-s.queue:
 		}
-		if !ok || ctx.Err() != nil {
+		if !ok || claiming.Err() != nil {
 			return
 		}
 		settled, err := s.try(ctx, slot, i)
@@ -154,7 +172,7 @@ func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
 		ParamsTotal: j.Params.Total, ParamsTrainable: j.Params.Trainable,
 		Host: p.Host, CodeVersion: p.CodeVersion, Command: p.Command,
 	}
-	h, run, err := acquire(s.st, rec, s.opt.RetryFailed, s.runDir)
+	h, run, err := acquire(s.st, rec, s.opt.RetryFailed, s.opt.Liveness)
 	if err != nil {
 		return false, err
 	}
@@ -167,16 +185,20 @@ func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
 		s.opt.Progress.Skipped(run)
 		return true, nil
 	}
-	e := &execution{st: s.st, job: j, h: h, dir: s.runDir(h.run.ID), slot: slot, threads: threads, progress: s.opt.Progress}
+	e := &execution{st: s.st, job: j, h: h, dir: RunDir(s.out, s.x.Name, s.storeID, h.run.ID),
+		marker: Marker{StoreID: s.storeID, RunID: h.run.ID, ConfigHash: h.run.ConfigHash},
+		slot:   slot, threads: threads, progress: s.opt.Progress}
 	o, err := e.execute(ctx, s.opt.Worker, s.opt.Kill)
 	s.setOutcome(i, o)
+	if err == nil && e.noSpace {
+		s.haltOn(fmt.Errorf("run %d (%s) stopped: %w under %s; no more runs are started, free space and run again",
+			h.run.ID, j.Run.Name, ErrNoSpace, e.dir))
+	}
 	return true, err
 }
 
-// runDir is the directory of the run with the given id.
-func (s *scheduler) runDir(id int64) string {
-	return filepath.Join(s.dir, strconv.FormatInt(id, 10))
-}
+// ErrNoSpace is wrapped by the error of a Run stopped by a full disk.
+var ErrNoSpace = errors.New("the disk is full")
 
 func (s *scheduler) setOutcome(i int, o Outcome) {
 	s.mu.Lock()
@@ -194,8 +216,8 @@ func (s *scheduler) noteWaiting(i int, run store.Run) {
 	s.waiting[i] = true
 	s.mu.Unlock()
 	if first {
-		s.opt.Progress.Note(fmt.Sprintf("run %d (%s) is running in another process (%s on %s); waiting for it",
-			run.ID, run.Name, run.Command, run.Host))
+		s.opt.Progress.Note(fmt.Sprintf("run %d (%s) is running in another process (pid %d on %s: %s); waiting for it",
+			run.ID, run.Name, run.Owner.PID, run.Owner.Host, run.Command))
 	}
 }
 
@@ -207,6 +229,17 @@ func (s *scheduler) settle() {
 	if s.left == 0 {
 		close(s.queue)
 	}
+}
+
+// haltOn stops the claiming of runs on err, which Run returns; runs
+// executing go on to their end.
+func (s *scheduler) haltOn(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.halt()
 }
 
 // fail stops Run on an error of the store or the run directories.

@@ -58,13 +58,32 @@ func Work(ctx context.Context, dir string, in io.Reader, out, log io.Writer) err
 		end.Status, end.Error = store.StatusInterrupted, err.Error()
 		fmt.Fprintf(log, "worker %d: run %s interrupted: %v\n", os.Getpid(), run.Name, err)
 	default:
-		end.Status, end.Error = store.StatusFailed, err.Error()
+		end.Status, end.Error, end.Fault = store.StatusFailed, err.Error(), faultOf(err)
 		fmt.Fprintf(log, "worker %d: run %s failed: %v\n", os.Getpid(), run.Name, err)
 	}
 	if err := s.enc.Encode(end); err != nil {
 		return fmt.Errorf("worker: report the end of run %s: %w", run.Name, err)
 	}
 	return nil
+}
+
+// errHarness is wrapped by the errors of a sink whose events the harness
+// could not record.
+var errHarness = errors.New("the harness could not record the run")
+
+// faultOf says whose fault a training error is: one of the Fault constants
+// for the environment's (a full disk, an I/O error, a harness that could
+// not record), "" for the run's own.
+func faultOf(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return FaultNoSpace
+	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.EROFS):
+		return FaultIO
+	case errors.Is(err, errHarness):
+		return FaultHarness
+	}
+	return ""
 }
 
 // sink is the training.Sink of a worker: it sends each event to the parent
@@ -95,17 +114,17 @@ func (s *sink) Artifact(kind, path string) error {
 // send writes e and waits for its acknowledgement.
 func (s *sink) send(e Event) error {
 	if err := s.enc.Encode(e); err != nil {
-		return fmt.Errorf("send the %s event: %w", e.Event, err)
+		return fmt.Errorf("send the %s event: %w: %w", e.Event, errHarness, err)
 	}
 	var ack Ack
 	if err := s.acks.Decode(&ack); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("the harness is gone")
 		}
-		return fmt.Errorf("await the acknowledgement of the %s event: %w", e.Event, err)
+		return fmt.Errorf("await the acknowledgement of the %s event: %w: %w", e.Event, errHarness, err)
 	}
 	if ack.Error != "" {
-		return fmt.Errorf("the harness could not record the %s event: %s", e.Event, ack.Error)
+		return fmt.Errorf("%w: the %s event: %s", errHarness, e.Event, ack.Error)
 	}
 	return nil
 }

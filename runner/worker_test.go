@@ -85,7 +85,8 @@ func TestWork(t *testing.T) {
 	}
 }
 
-// A parent that cannot record an event fails the run, with its reason.
+// A parent that cannot record an event ends the run, with its reason, as
+// the environment's fault: the parent leaves it interrupted.
 func TestWorkAckError(t *testing.T) {
 	_, jobs := tinyJobs(t)
 	events := playParent(t, context.Background(), t.TempDir(), jobs[0], func(e Event) string {
@@ -95,8 +96,8 @@ func TestWorkAckError(t *testing.T) {
 		return ""
 	})
 	end := events[len(events)-1]
-	if end.Status != store.StatusFailed || !strings.Contains(end.Error, "disk full") {
-		t.Errorf("end %+v, want failed with the parent's reason", end)
+	if end.Status != store.StatusFailed || end.Fault != FaultHarness || !strings.Contains(end.Error, "disk full") {
+		t.Errorf("end %+v, want failed by the harness's fault, with its reason", end)
 	}
 }
 

@@ -55,4 +55,23 @@ CREATE TABLE artifacts (
 	UNIQUE (run_id, kind, path)
 );
 `,
+	// Version 2: run ownership and the store's identity. A run marked
+	// running is owned by one harness process, named by its host, pid,
+	// start (boot id and process start time, against pid reuse) and a
+	// token drawn at each claim; heartbeat_at is refreshed while the owner
+	// executes the run. meta holds the store's random identity, store_id,
+	// which keys the run directories.
+	`
+ALTER TABLE runs ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN owner_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN owner_start TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN owner_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+`,
 }

@@ -7,9 +7,11 @@
 //	experiments(name, description, toml_text, created_at, updated_at)
 //	runs(id, experiment, name, config_json, config_hash, status, seed, device,
 //	     params_total, params_trainable, started_at, finished_at, error,
-//	     host, code_version, command)
+//	     host, code_version, command,
+//	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
+//	meta(key, value)
 //	schema_migrations(version, applied_at)
 //
 // A run is identified by (experiment, config_hash), where config_hash is
@@ -20,7 +22,20 @@
 // foreign key: experiments holds the experiment file's text when it was
 // recorded with PutExperiment.
 //
-// Timestamps (started_at, finished_at, created_at, updated_at, applied_at)
+// A run marked running belongs to the process that claimed it, its owner:
+// owner_host, owner_pid and owner_start (the host's boot id and the
+// process's start time, which tell a pid reused by another process) name
+// the process, and owner_token, drawn at each claim, the claim itself. The
+// owner refreshes heartbeat_at while it executes the run. Every write a
+// [Held] run makes checks the token, so a process that lost its claim
+// cannot write to the run. The owner columns of a run no longer running
+// name its last owner.
+//
+// meta holds the store's identity, store_id: random hex drawn when the
+// schema is created (see [Store.ID]).
+//
+// Timestamps (started_at, finished_at, created_at, updated_at, applied_at,
+// heartbeat_at)
 // are ISO-8601 UTC text with millisecond precision, such as
 // 2025-01-31T09:30:00.000Z, which SQLite's date functions understand.
 // metrics.wall_time is REAL Unix seconds (microsecond precision); read it
@@ -34,7 +49,9 @@
 package store
 
 import (
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -59,6 +76,11 @@ const (
 // ErrNotFound is wrapped by the errors returned for a run that does not
 // exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrNotOwner is wrapped by the errors of a [Held] run's writes when the
+// run is no longer running under the holder's claim: another process took
+// it over, or it was finished.
+var ErrNotOwner = errors.New("the run is no longer owned by this claim")
 
 // busyTimeout is how long a statement waits for another connection's lock
 // before failing, in milliseconds.
@@ -92,6 +114,19 @@ type Run struct {
 	Host            string
 	CodeVersion     string
 	Command         string
+	Owner           Owner     // the claim that runs it, or last ran it
+	Heartbeat       time.Time // the owner's last sign of life; zero if none
+}
+
+// An Owner is the process that claimed a run, and the claim.
+type Owner struct {
+	Host string // the host's name
+	PID  int
+	// Start tells this process from another that reuses its pid later,
+	// such as the host's boot id and the process's start time.
+	Start string
+	// Token is drawn at random by each claim.
+	Token string
 }
 
 // A Metric is the value of a named quantity at a training step.
@@ -344,17 +379,22 @@ FROM experiments ORDER BY name`)
 // runColumns lists the columns scanRun reads, in order.
 const runColumns = `id, experiment, name, config_json, config_hash, status, seed, device,
 	params_total, params_trainable, started_at, finished_at, error,
-	host, code_version, command`
+	host, code_version, command,
+	owner_host, owner_pid, owner_start, owner_token, heartbeat_at`
 
 // scanRun scans a row of runColumns.
 func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	var r Run
-	var started, finished sql.NullString
+	var started, finished, heartbeat sql.NullString
 	err := row.Scan(&r.ID, &r.Experiment, &r.Name, &r.ConfigJSON, &r.ConfigHash, &r.Status,
 		&r.Seed, &r.Device, &r.ParamsTotal, &r.ParamsTrainable, &started, &finished, &r.Error,
-		&r.Host, &r.CodeVersion, &r.Command)
+		&r.Host, &r.CodeVersion, &r.Command,
+		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat)
 	if err != nil {
 		return Run{}, err
+	}
+	if r.Heartbeat, err = parseTime(heartbeat); err != nil {
+		return Run{}, fmt.Errorf("run %d: heartbeat_at: %w", r.ID, err)
 	}
 	if r.StartedAt, err = parseTime(started); err != nil {
 		return Run{}, fmt.Errorf("run %d: started_at: %w", r.ID, err)
@@ -365,76 +405,227 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	return r, nil
 }
 
-// Claim takes the run identified by r.Experiment and r.ConfigHash for
-// execution by the caller. In one IMMEDIATE transaction it inserts the run
-// as pending if absent, from r's experiment, name, config and seed; then,
-// if the run is pending or interrupted, or failed and retryFailed is set,
-// it marks the run running, started now on r.Device, with r's parameter
-// counts and provenance (host, code version, command), and returns it
-// with claimed set. A run that is running, done, or failed without
-// retryFailed is returned as stored, unclaimed. Two processes claiming the
-// same run thus never both execute it.
+// Claim is ClaimAs with an anonymous owner that never takes a run over:
+// it claims the run if it is pending or interrupted, or failed and
+// retryFailed is set.
 func (s *Store) Claim(r Run, retryFailed bool) (run Run, claimed bool, err error) {
+	c, err := s.ClaimAs(r, ClaimOptions{RetryFailed: retryFailed})
+	return c.Run, c.Claimed, err
+}
+
+// ClaimOptions says how ClaimAs claims a run.
+type ClaimOptions struct {
+	// RetryFailed claims a failed run too.
+	RetryFailed bool
+	// Owner is the claiming process: its Host, PID and Start. The claim
+	// draws its Token.
+	Owner Owner
+	// Gone reports whether the owner of a run marked running is provably
+	// gone, which lets the claim take the run over. Nil: never.
+	Gone func(Run) bool
+}
+
+// A Claim is the outcome of ClaimAs.
+type Claim struct {
+	// Run is the run as stored after the claim: running under the
+	// caller's Owner if Claimed, otherwise as another process left it.
+	Run     Run
+	Claimed bool
+	// TookOver says the run was running under an owner that was gone,
+	// Previous.
+	TookOver bool
+	Previous Owner
+}
+
+// ClaimAs takes the run identified by r.Experiment and r.ConfigHash for
+// execution by opt.Owner. In one IMMEDIATE transaction it inserts the run
+// as pending if absent, from r's experiment, name, config and seed; then,
+// if the run is pending or interrupted, or failed and opt.RetryFailed is
+// set, or running under an owner that opt.Gone says is gone (and still
+// under the token it read), it marks the run running, started now on
+// r.Device, with r's parameter counts and provenance (host, code version,
+// command), owned by opt.Owner under a fresh token, with a heartbeat now.
+// A run that is running under a live owner, done, or failed without
+// RetryFailed is returned as stored, unclaimed. Two processes claiming the
+// same run thus never both execute it.
+func (s *Store) ClaimAs(r Run, opt ClaimOptions) (Claim, error) {
 	if r.Experiment == "" || r.ConfigHash == "" {
-		return Run{}, false, fmt.Errorf("store: claim run %q: experiment and config hash are required", r.Name)
+		return Claim{}, fmt.Errorf("store: claim run %q: experiment and config hash are required", r.Name)
 	}
+	token, err := newToken()
+	if err != nil {
+		return Claim{}, fmt.Errorf("store: claim run %s/%s: %w", r.Experiment, r.Name, err)
+	}
+	opt.Owner.Token = token
 	tx, err := s.db.Begin()
 	if err != nil {
-		return Run{}, false, fmt.Errorf("store: claim run %s/%s: %w", r.Experiment, r.Name, err)
+		return Claim{}, fmt.Errorf("store: claim run %s/%s: %w", r.Experiment, r.Name, err)
 	}
 	defer tx.Rollback()
-	run, claimed, err = claim(tx, r, retryFailed)
+	c, err := claim(tx, r, opt)
 	if err == nil {
 		err = tx.Commit()
 	}
 	if err != nil {
-		return Run{}, false, fmt.Errorf("store: claim run %s/%s: %w", r.Experiment, r.Name, err)
+		return Claim{}, fmt.Errorf("store: claim run %s/%s: %w", r.Experiment, r.Name, err)
 	}
-	return run, claimed, nil
+	return c, nil
 }
 
-// claim does the work of Claim within tx.
-func claim(tx *sql.Tx, r Run, retryFailed bool) (Run, bool, error) {
+// newToken draws an owner token.
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("draw an owner token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// claim does the work of ClaimAs within tx.
+func claim(tx *sql.Tx, r Run, opt ClaimOptions) (Claim, error) {
 	_, err := tx.Exec(`INSERT INTO runs (experiment, name, config_json, config_hash, seed)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (experiment, config_hash) DO NOTHING`,
 		r.Experiment, r.Name, r.ConfigJSON, r.ConfigHash, r.Seed)
 	if err != nil {
-		return Run{}, false, err
+		return Claim{}, err
 	}
 	cur, err := scanRun(tx.QueryRow(`SELECT `+runColumns+` FROM runs
 WHERE experiment = ? AND config_hash = ?`, r.Experiment, r.ConfigHash))
 	if err != nil {
-		return Run{}, false, err
+		return Claim{}, err
 	}
+	c := Claim{Run: cur}
 	switch {
 	case cur.Status == StatusPending, cur.Status == StatusInterrupted:
-	case cur.Status == StatusFailed && retryFailed:
+	case cur.Status == StatusFailed && opt.RetryFailed:
+	case cur.Status == StatusRunning && opt.Gone != nil && opt.Gone(cur):
+		c.TookOver, c.Previous = true, cur.Owner
 	default:
-		return cur, false, nil
+		return c, nil
 	}
-	cur, err = scanRun(tx.QueryRow(`UPDATE runs SET
+	now := formatTime(time.Now())
+	o := opt.Owner
+	run, err := scanRun(tx.QueryRow(`UPDATE runs SET
 	status = 'running', device = ?, params_total = ?, params_trainable = ?,
 	host = ?, code_version = ?, command = ?,
-	started_at = ?, finished_at = NULL, error = ''
-WHERE id = ?
+	started_at = ?, finished_at = NULL, error = '',
+	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?
+WHERE id = ? AND status = ? AND owner_token = ?
 RETURNING `+runColumns,
-		r.Device, r.ParamsTotal, r.ParamsTrainable, r.Host, r.CodeVersion, r.Command,
-		formatTime(time.Now()), cur.ID))
+		r.Device, r.ParamsTotal, r.ParamsTrainable, r.Host, r.CodeVersion, r.Command, now,
+		o.Host, o.PID, o.Start, o.Token, now,
+		cur.ID, cur.Status, cur.Owner.Token))
 	if err != nil {
-		return Run{}, false, err
+		return Claim{}, err
 	}
-	return cur, true, nil
+	c.Run, c.Claimed = run, true
+	return c, nil
+}
+
+// ID returns the store's identity: random hex drawn when the schema was
+// created, which tells this store's runs from another's.
+func (s *Store) ID() (string, error) {
+	var id string
+	if err := s.db.QueryRow(`SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("store: read the identity of %s: %w", s.path, err)
+	}
+	return id, nil
+}
+
+// A Held run is one this process claimed, seen through its claim's token:
+// each of its writes first checks, in the same transaction, that the run
+// is still running under that token, and otherwise writes nothing and
+// returns an error wrapping ErrNotOwner.
+type Held struct {
+	s     *Store
+	id    int64
+	token string
+}
+
+// Held returns the run with the given id as held under the owner token.
+func (s *Store) Held(id int64, token string) *Held {
+	return &Held{s: s, id: id, token: token}
+}
+
+// ID is the run's id.
+func (h *Held) ID() int64 { return h.id }
+
+// write runs f in an IMMEDIATE transaction once the run is found still
+// held, naming what it does in its errors.
+func (h *Held) write(what string, f func(tx *sql.Tx) error) error {
+	tx, err := h.s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("store: %s of run %d: %w", what, h.id, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM runs WHERE id = ? AND status = 'running' AND owner_token = ?`,
+		h.id, h.token).Scan(&n); err != nil {
+		return fmt.Errorf("store: %s of run %d: %w", what, h.id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s of run %d: %w", what, h.id, ErrNotOwner)
+	}
+	if err := f(tx); err != nil {
+		return fmt.Errorf("store: %s of run %d: %w", what, h.id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s of run %d: %w", what, h.id, err)
+	}
+	return nil
+}
+
+// Heartbeat records that the owner is alive now.
+func (h *Held) Heartbeat() error {
+	return h.write("heartbeat", func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`, formatTime(time.Now()), h.id)
+		return err
+	})
+}
+
+// LogMetrics is Store.LogMetrics for the held run.
+func (h *Held) LogMetrics(ms []Metric) error {
+	if err := checkMetrics(h.id, ms); err != nil || len(ms) == 0 {
+		return err
+	}
+	return h.write("log metrics", func(tx *sql.Tx) error { return logMetrics(tx, h.id, ms) })
+}
+
+// DeleteMetricsAfter is Store.DeleteMetricsAfter for the held run.
+func (h *Held) DeleteMetricsAfter(step int64) error {
+	return h.write(fmt.Sprintf("delete metrics after step %d", step), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM metrics WHERE run_id = ? AND step > ?`, h.id, step)
+		return err
+	})
+}
+
+// AddArtifact is Store.AddArtifact for the held run.
+func (h *Held) AddArtifact(kind, path string) error {
+	return h.write("add "+kind+" artifact "+path, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO artifacts (run_id, kind, path, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (run_id, kind, path) DO NOTHING`, h.id, kind, path, formatTime(time.Now()))
+		return err
+	})
+}
+
+// Finish is Store.Finish for the held run, which is then no longer held.
+func (h *Held) Finish(status, errMsg string) error {
+	if err := checkFinal(h.id, status); err != nil {
+		return err
+	}
+	return h.write("finish", func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
+			status, errMsg, formatTime(time.Now()), h.id)
+		return err
+	})
 }
 
 // Finish ends a run with status done, failed or interrupted, recording
 // errMsg and the finish time.
 func (s *Store) Finish(runID int64, status string, errMsg string) error {
-	switch status {
-	case StatusDone, StatusFailed, StatusInterrupted:
-	default:
-		return fmt.Errorf("store: finish run %d: status %q is not %s, %s or %s",
-			runID, status, StatusDone, StatusFailed, StatusInterrupted)
+	if err := checkFinal(runID, status); err != nil {
+		return err
 	}
 	res, err := s.db.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
 		status, errMsg, formatTime(time.Now()), runID)
@@ -449,6 +640,16 @@ func (s *Store) Finish(runID int64, status string, errMsg string) error {
 		return fmt.Errorf("store: finish run %d: %w", runID, ErrNotFound)
 	}
 	return nil
+}
+
+// checkFinal refuses a status that does not end a run.
+func checkFinal(runID int64, status string) error {
+	switch status {
+	case StatusDone, StatusFailed, StatusInterrupted:
+		return nil
+	}
+	return fmt.Errorf("store: finish run %d: status %q is not %s, %s or %s",
+		runID, status, StatusDone, StatusFailed, StatusInterrupted)
 }
 
 // MarkInterrupted marks those of the given runs that are running as
@@ -544,26 +745,42 @@ WHERE experiment = ? AND name = ? ORDER BY id DESC LIMIT 1`, experiment, name))
 // call. LogMetrics refuses NaN values, recording nothing; infinities are
 // stored.
 func (s *Store) LogMetrics(runID int64, ms []Metric) error {
-	for _, m := range ms {
-		if math.IsNaN(m.Value) {
-			return fmt.Errorf("store: log metrics of run %d: %s at step %d is NaN", runID, m.Key, m.Step)
-		}
-	}
-	if len(ms) == 0 {
-		return nil
+	if err := checkMetrics(runID, ms); err != nil || len(ms) == 0 {
+		return err
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
 		return fmt.Errorf("store: log metrics of run %d: %w", runID, err)
 	}
 	defer tx.Rollback()
+	if err := logMetrics(tx, runID, ms); err != nil {
+		return fmt.Errorf("store: log metrics of run %d: %w", runID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: log metrics of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// checkMetrics refuses NaN values.
+func checkMetrics(runID int64, ms []Metric) error {
+	for _, m := range ms {
+		if math.IsNaN(m.Value) {
+			return fmt.Errorf("store: log metrics of run %d: %s at step %d is NaN", runID, m.Key, m.Step)
+		}
+	}
+	return nil
+}
+
+// logMetrics does the work of LogMetrics within tx.
+func logMetrics(tx *sql.Tx, runID int64, ms []Metric) error {
 	stmt, err := tx.Prepare(`INSERT INTO metrics (run_id, step, key, value, wall_time)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (run_id, step, key) DO UPDATE SET
 	value = excluded.value,
 	wall_time = excluded.wall_time`)
 	if err != nil {
-		return fmt.Errorf("store: log metrics of run %d: %w", runID, err)
+		return err
 	}
 	defer stmt.Close()
 	now := time.Now()
@@ -573,11 +790,8 @@ ON CONFLICT (run_id, step, key) DO UPDATE SET
 			wall = now
 		}
 		if _, err := stmt.Exec(runID, m.Step, m.Key, m.Value, unixSeconds(wall)); err != nil {
-			return fmt.Errorf("store: log metric %q at step %d of run %d: %w", m.Key, m.Step, runID, err)
+			return fmt.Errorf("metric %q at step %d: %w", m.Key, m.Step, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: log metrics of run %d: %w", runID, err)
 	}
 	return nil
 }

@@ -722,7 +722,8 @@ func TestSQLiteCLI(t *testing.T) {
 		{`select run_id, kind, path, created_at like '____-__-__T__:__:__.___Z' from artifacts`,
 			"1|checkpoint|ck.pt|1"},
 		{`select name, description, toml_text, created_at = updated_at from experiments`, "ablation|d|x = 1|1"},
-		{`select version from schema_migrations`, strconv.Itoa(len(migrations))},
+		{`select max(version) from schema_migrations`, strconv.Itoa(len(migrations))},
+		{`select length(value), value glob '*[^0-9a-f]*' from meta where key = 'store_id'`, "32|0"},
 	}
 	for _, tt := range tests {
 		out, err := exec.Command(cli, path, tt.query).CombinedOutput()
@@ -732,5 +733,185 @@ func TestSQLiteCLI(t *testing.T) {
 		if got := strings.TrimSpace(string(out)); got != tt.want {
 			t.Errorf("sqlite3 %q = %q, want %q", tt.query, got, tt.want)
 		}
+	}
+}
+
+// A run running under an owner is taken over only when Gone says the owner
+// is gone, and then under a new token: the old claim can write nothing
+// more.
+func TestClaimAsTakeover(t *testing.T) {
+	owner := func(pid int) Owner { return Owner{Host: "node1", PID: pid, Start: "boot:1"} }
+	tests := []struct {
+		name      string
+		gone      func(Run) bool
+		takenOver bool
+	}{
+		{"no liveness check", nil, false},
+		{"owner alive", func(Run) bool { return false }, false},
+		{"owner gone", func(Run) bool { return true }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newStore(t)
+			first, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: owner(10)})
+			if err != nil || !first.Claimed || first.TookOver {
+				t.Fatalf("first claim: %+v, %v", first, err)
+			}
+			if first.Run.Owner.PID != 10 || len(first.Run.Owner.Token) != 32 || first.Run.Heartbeat.IsZero() {
+				t.Errorf("first claim's owner %+v, heartbeat %v", first.Run.Owner, first.Run.Heartbeat)
+			}
+			old := s.Held(first.Run.ID, first.Run.Owner.Token)
+			if err := old.LogMetrics([]Metric{{Step: 1, Key: "loss", Value: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			var seen Run
+			opt := ClaimOptions{Owner: owner(20)}
+			if tt.gone != nil {
+				opt.Gone = func(r Run) bool { seen = r; return tt.gone(r) }
+			}
+			second, err := s.ClaimAs(testRun(1), opt)
+			if tt.gone != nil && seen.Owner != first.Run.Owner {
+				t.Errorf("Gone saw owner %+v, want %+v", seen.Owner, first.Run.Owner)
+			}
+			if err != nil || second.Claimed != tt.takenOver || second.TookOver != tt.takenOver {
+				t.Fatalf("second claim: %+v, %v", second, err)
+			}
+			if !tt.takenOver {
+				if second.Run.Owner != first.Run.Owner {
+					t.Errorf("an unclaimed run changed owner: %+v", second.Run.Owner)
+				}
+				if err := old.Heartbeat(); err != nil {
+					t.Errorf("the owner's heartbeat: %v", err)
+				}
+				return
+			}
+			if second.Previous != first.Run.Owner || second.Run.Owner.PID != 20 || second.Run.Owner.Token == first.Run.Owner.Token {
+				t.Errorf("takeover: previous %+v, owner %+v", second.Previous, second.Run.Owner)
+			}
+			writes := map[string]func() error{
+				"heartbeat":   old.Heartbeat,
+				"log metrics": func() error { return old.LogMetrics([]Metric{{Step: 2, Key: "loss", Value: 2}}) },
+				"delete":      func() error { return old.DeleteMetricsAfter(-1) },
+				"artifact":    func() error { return old.AddArtifact("checkpoint", "x") },
+				"finish":      func() error { return old.Finish(StatusFailed, "lost") },
+			}
+			for name, write := range writes {
+				if err := write(); !errors.Is(err, ErrNotOwner) {
+					t.Errorf("%s by the claim taken over: %v, want ErrNotOwner", name, err)
+				}
+			}
+			if n := count(t, s, `SELECT count(*) FROM metrics`); n != 1 {
+				t.Errorf("%d metrics after the old claim's writes, want 1", n)
+			}
+			if n := count(t, s, `SELECT count(*) FROM artifacts`); n != 0 {
+				t.Errorf("%d artifacts after the old claim's writes, want 0", n)
+			}
+			now := s.Held(second.Run.ID, second.Run.Owner.Token)
+			if err := now.LogMetrics([]Metric{{Step: 2, Key: "loss", Value: 2}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := now.Finish(StatusDone, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := now.Heartbeat(); !errors.Is(err, ErrNotOwner) {
+				t.Errorf("heartbeat of a finished run: %v, want ErrNotOwner", err)
+			}
+			if r, _ := s.Run(second.Run.ID); r.Status != StatusDone {
+				t.Errorf("status %s, want done", r.Status)
+			}
+		})
+	}
+}
+
+// A heartbeat moves heartbeat_at on, so that a liveness check with a lease
+// (here on a fake clock) sees a live owner until the heartbeats stop.
+func TestHeartbeatLease(t *testing.T) {
+	s, _ := newStore(t)
+	const lease = time.Minute
+	var now time.Time
+	gone := func(r Run) bool { return now.Sub(r.Heartbeat) > lease }
+	first, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: Owner{Host: "a", PID: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = first.Run.Heartbeat.Add(lease / 2)
+	if c, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: Owner{Host: "b", PID: 1}, Gone: gone}); err != nil || c.Claimed {
+		t.Fatalf("within the lease: %+v, %v", c, err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Held(first.Run.ID, first.Run.Owner.Token).Heartbeat(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Run(first.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Heartbeat.After(first.Run.Heartbeat) {
+		t.Errorf("heartbeat %v, not after the claim's %v", r.Heartbeat, first.Run.Heartbeat)
+	}
+	now = first.Run.Heartbeat.Add(lease + time.Millisecond)
+	if c, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: Owner{Host: "b", PID: 1}, Gone: gone}); err != nil || c.Claimed {
+		t.Fatalf("past the claim's lease but within the heartbeat's: %+v, %v", c, err)
+	}
+	now = r.Heartbeat.Add(lease + time.Millisecond)
+	c, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: Owner{Host: "b", PID: 1}, Gone: gone})
+	if err != nil || !c.Claimed || !c.TookOver || c.Run.Owner.Host != "b" {
+		t.Fatalf("past the lease: %+v, %v", c, err)
+	}
+}
+
+// Each store has an identity of its own, kept across openings; a store of
+// schema version 1 gets one when migrated.
+func TestStoreID(t *testing.T) {
+	a, pathA := newStore(t)
+	b, _ := newStore(t)
+	idA, err := a.ID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idB, err := b.ID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(idA) != 32 || idA == idB {
+		t.Errorf("identities %q and %q", idA, idB)
+	}
+	a.Close()
+	again, err := Open(pathA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if id, err := again.ID(); err != nil || id != idA {
+		t.Errorf("reopened: %q, %v; want %q", id, err, idA)
+	}
+
+	// a version 1 store with a run in it
+	old, err := Open(filepath.Join(t.TempDir(), "v1.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	for _, q := range []string{`DROP TABLE meta`, `DELETE FROM schema_migrations WHERE version > 1`} {
+		if _, err := old.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []string{"owner_host", "owner_pid", "owner_start", "owner_token", "heartbeat_at"} {
+		if _, err := old.db.Exec(`ALTER TABLE runs DROP COLUMN ` + c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.db.Exec(`INSERT INTO runs (experiment, name, config_json, config_hash, status) VALUES ('x', 'r', '{}', 'h', 'running')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrate(); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := old.ID(); err != nil || len(id) != 32 {
+		t.Errorf("migrated store's identity %q, %v", id, err)
+	}
+	if r, err := old.Run(1); err != nil || r.Status != StatusRunning || r.Owner != (Owner{}) || !r.Heartbeat.IsZero() {
+		t.Errorf("migrated run %+v, %v", r, err)
 	}
 }

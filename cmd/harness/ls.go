@@ -29,7 +29,9 @@ func newLsCmd() *cobra.Command {
 		Short: "List the runs in the store with their final metrics",
 		Long: `Lists the runs: id, experiment, name, status, total parameters, the final
 train/loss, eval/recon_loss and eval/linear_probe_acc, and how long the last
-attempt took (so far, for a run still running).`,
+attempt took (so far, for a run still running). A run marked running whose
+harness is gone (its process dead on this host, or its heartbeat older than a
+minute) shows as "running (owner gone)"; the next harness run takes it over.`,
 		Example: `  harness ls
   harness ls --experiment mask_ratio --status failed --db runs.db`,
 		Args: cobra.NoArgs,
@@ -46,6 +48,7 @@ attempt took (so far, for a run still running).`,
 			if err != nil {
 				return &exitError{exitFailed, err}
 			}
+			live := runner.NewLiveness(runner.CurrentProvenance().Host)
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "id\texperiment\tname\tstatus\tparams\ttrain/loss\teval/recon_loss\teval/linear_probe_acc\tduration")
 			for _, r := range runs {
@@ -53,11 +56,11 @@ attempt took (so far, for a run still running).`,
 				if err != nil {
 					return &exitError{exitFailed, err}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, r.Status, numfmt.Thousands(r.ParamsTotal))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, statusText(r, live), numfmt.Thousands(r.ParamsTotal))
 				for _, k := range lsMetrics {
 					fmt.Fprintf(tw, "\t%s", metricText(last, k))
 				}
-				fmt.Fprintf(tw, "\t%s\n", duration(r))
+				fmt.Fprintf(tw, "\t%s\n", duration(r, live))
 			}
 			return tw.Flush()
 		},
@@ -77,11 +80,27 @@ func metricText(last map[string]store.Metric, key string) string {
 	return strconv.FormatFloat(m.Value, 'g', 6, 64)
 }
 
-// duration is how long the run's last attempt took, or has taken so far.
-func duration(r store.Run) string {
+// ownerGone is the status harness ls shows for a run marked running whose
+// owner is gone.
+const ownerGone = "running (owner gone)"
+
+// statusText is the run's status, or ownerGone for a run marked running
+// whose owner live says is gone: the next harness run takes it over.
+func statusText(r store.Run, live runner.Liveness) string {
+	if r.Status == store.StatusRunning && live.Gone(r) {
+		return ownerGone
+	}
+	return r.Status
+}
+
+// duration is how long the run's last attempt took, or has taken so far;
+// for a run whose owner is gone, until its last heartbeat.
+func duration(r store.Run, live runner.Liveness) string {
 	switch {
 	case r.StartedAt.IsZero():
 		return "-"
+	case r.FinishedAt.IsZero() && r.Status == store.StatusRunning && live.Gone(r) && !r.Heartbeat.IsZero():
+		return runner.FormatDuration(r.Heartbeat.Sub(r.StartedAt)) + " (until its last heartbeat)"
 	case r.FinishedAt.IsZero():
 		return runner.FormatDuration(time.Since(r.StartedAt))
 	}

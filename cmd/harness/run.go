@@ -31,9 +31,16 @@ func newRunCmd() *cobra.Command {
 		Short: "Train the runs of an experiment, skipping those done and resuming those interrupted",
 		Long: `Expands the experiment file into runs and executes those the store has not
 done: new runs, interrupted ones (resumed from their last checkpoint), and runs
-left running by a harness that was killed. Runs another harness process is
+left running by a harness that is gone (its process dead on this host, or its
+heartbeat older than a minute on another). Runs another live harness process is
 executing are waited for. Each run trains in a worker process of its own;
-checkpoints, artifacts and the worker's log go to OUT/<experiment>/<run id>/.
+checkpoints, artifacts and the worker's log go to
+OUT/<experiment>/<store id>-<run id>/.
+
+A run fails by its own fault only (a diverging loss, a bug, invalid data); a
+worker killed by a signal, an I/O error or a full disk leaves it interrupted,
+and the next run of the same file resumes it. A full disk also stops the
+starting of new runs.
 
 Every problem with the file, the overrides or the datasets is reported before
 anything runs and before the store is written. This build computes on the
@@ -145,8 +152,10 @@ func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) 
 		if status != store.StatusDone {
 			notDone++
 		}
-		if o.Status == store.StatusFailed {
-			failures = append(failures, fmt.Sprintf("  run %d %s: %s", o.RunID, o.Job.Run.Name, firstLine(o.Error)))
+		// why a run failed, and why one executed now is not done (a fault
+		// of the environment, an end the store could not record)
+		if o.Status == store.StatusFailed || (o.Executed && o.Status != store.StatusDone && o.Error != "") {
+			failures = append(failures, fmt.Sprintf("  run %d %s: %s: %s", o.RunID, o.Job.Run.Name, status, firstLine(o.Error)))
 		}
 	}
 	parts := []string{fmt.Sprintf("%d executed now", executed)}

@@ -216,14 +216,37 @@ func metrics(t *testing.T, dir string) map[string]float64 {
 	return all
 }
 
-// starts counts the attempts at the run with the given id in its log.
-func starts(t *testing.T, dir string, id int) int {
+// runDirs returns the directories of the run with the given id under the
+// output directories out of the tiny experiment.
+func runDirs(t *testing.T, id int, outs ...string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "out", "tiny", fmt.Sprint(id), "log.txt"))
-	if err != nil {
-		t.Fatal(err)
+	var dirs []string
+	for _, out := range outs {
+		m, err := filepath.Glob(filepath.Join(out, "tiny", fmt.Sprintf("*-%d", id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, m...)
 	}
-	return strings.Count(string(b), fmt.Sprintf(" starts run %d ", id))
+	return dirs
+}
+
+// starts counts the attempts at the run with the given id in its logs
+// under the output directories outs, by default dir/out.
+func starts(t *testing.T, dir string, id int, outs ...string) int {
+	t.Helper()
+	if len(outs) == 0 {
+		outs = []string{filepath.Join(dir, "out")}
+	}
+	n := 0
+	for _, d := range runDirs(t, id, outs...) {
+		b, err := os.ReadFile(filepath.Join(d, "log.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), fmt.Sprintf(" starts run %d ", id))
+	}
+	return n
 }
 
 func TestRunToCompletion(t *testing.T) {
@@ -519,5 +542,301 @@ func TestDevices(t *testing.T) {
 	}
 	if strings.Contains(out, "gpu ") && !strings.Contains(out, "no: found, but this build cannot compute on it") {
 		t.Errorf("a GPU is listed as usable:\n%s", out)
+	}
+}
+
+// checkUnbroken checks that the metrics of the store in dir are those of
+// the same experiment, written by exp, run once without interruption in a
+// fresh directory, bit for bit.
+func checkUnbroken(t *testing.T, dir string, exp func(t *testing.T, dir string) string) {
+	t.Helper()
+	fresh := t.TempDir()
+	exp(t, fresh)
+	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
+	}
+	got, want := metrics(t, dir), metrics(t, fresh)
+	if len(got) != len(want) {
+		t.Errorf("%d metrics, want %d as in an unbroken run", len(got), len(want))
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
+			t.Errorf("%s = %v, want %v as in an unbroken run", k, g, w)
+		}
+	}
+}
+
+// workerOf returns the pid of the worker process, the child, of the
+// harness process pid.
+func workerOf(t *testing.T, pid int) int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process is gone
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // from field 3, the state
+		if len(fields) > 1 && fields[1] == fmt.Sprint(pid) {
+			var child int
+			fmt.Sscan(strings.TrimPrefix(filepath.Dir(path), "/proc/"), &child)
+			return child
+		}
+	}
+	t.Fatalf("harness %d has no worker process", pid)
+	return 0
+}
+
+// dead reports whether the process pid is gone: no such process, or a
+// zombie.
+func dead(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] == "Z"
+}
+
+// lsStatus is the status harness ls shows for the run with the given id.
+func lsStatus(t *testing.T, db string, id int) string {
+	t.Helper()
+	code, out, stderr := harness("ls", "--db", db)
+	if code != 0 {
+		t.Fatalf("ls: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == fmt.Sprint(id) {
+			status := f[3]
+			if len(f) > 5 && f[4] == "(owner" {
+				status += " " + f[4] + " " + f[5]
+			}
+			return status
+		}
+	}
+	t.Fatalf("ls shows no run %d:\n%s", id, out)
+	return ""
+}
+
+// Two harnesses on one store, each in its own working directory and so
+// with its own default --out, execute each run once, and every run done
+// has all its metrics.
+func TestConcurrentHarnessesOwnOut(t *testing.T) {
+	root := t.TempDir()
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	var dirs []string
+	for _, name := range []string{"a", "b"} {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeExperiment(t, dir, "[0, 1, 2]", "MAE", `{ "model.arch" = "vit" }`)
+		cmd := command(dir, "run", "tiny.toml", "--workers", "1", "--db", "../harness.db")
+		out := &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		cmds, outs, dirs = append(cmds, cmd), append(outs, out), append(dirs, filepath.Join(dir, "out"))
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("harness %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	checkAllDone(t, root, 6)
+	for id := 1; id <= 6; id++ {
+		if n := starts(t, root, id, dirs...); n != 1 {
+			t.Errorf("run %d executed %d times", id, n)
+		}
+	}
+	all := outs[0].String() + outs[1].String()
+	if n := strings.Count(all, ": started on "); n != 6 || strings.Contains(all, "taken over") {
+		t.Errorf("%d runs started, want 6, none taken over\n%s", n, all)
+	}
+}
+
+// A harness SIGKILLed alone, its worker left behind, is gone: its worker
+// dies with it, harness ls says so, and a harness started anywhere takes
+// the run over and completes it as if it had never stopped.
+func TestTakeoverOfKilledHarness(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		workdir string // of the second harness
+		resumes bool   // from the first harness's checkpoint
+	}{
+		{"same directory", "a", true},
+		{"another directory", "b", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, d := range []string{"a", "b"} {
+				if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				mae(t, filepath.Join(root, d))
+			}
+			db := filepath.Join(root, "harness.db")
+			h := stopAt(t, filepath.Join(root, "a"), regexp.MustCompile(`^run 1 .*: step 20/40`), "run", "tiny.toml", "--workers", "1", "--db", db)
+			worker := workerOf(t, h.cmd.Process.Pid)
+			if got := lsStatus(t, db, 1); got != "running" {
+				t.Errorf("ls of a stopped (live) harness's run: %q, want running", got)
+			}
+			if err := h.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			out, _ := h.wait()
+			deadline := time.Now().Add(10 * time.Second)
+			for !dead(worker) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !dead(worker) {
+				t.Errorf("the worker %d outlived its harness", worker)
+			}
+			if got := lsStatus(t, db, 1); got != "running (owner gone)" {
+				t.Errorf("ls of a killed harness's run: %q, want running (owner gone)\n%s", got, out)
+			}
+
+			code, again, stderr := runHarness(t, filepath.Join(root, tt.workdir), "run", "tiny.toml", "--db", db)
+			if code != 0 || !strings.Contains(again, "run 1 CRATE-MAE/seed=0: started on cpu") || !strings.Contains(again, "taken over from a harness that is gone") {
+				t.Fatalf("the killed run is not taken over: exit %d\n%s%s", code, again, stderr)
+			}
+			if resumed := regexp.MustCompile(`run 1 .*: resumed from the checkpoint at step (10|20)\n`).MatchString(again); resumed != tt.resumes {
+				t.Errorf("resumed %v, want %v\n%s", resumed, tt.resumes, again)
+			}
+			checkAllDone(t, root, 2)
+			if n := starts(t, root, 1, filepath.Join(root, "a", "out"), filepath.Join(root, "b", "out")); n != 2 {
+				t.Errorf("run 1 started %d times, want 2", n)
+			}
+			checkUnbroken(t, root, mae)
+		})
+	}
+}
+
+// A worker killed alone (as by the OOM killer) leaves its run interrupted,
+// not failed; the other runs go on, and a plain run again resumes it.
+func TestWorkerKilledAlone(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	h := stopAt(t, dir, regexp.MustCompile(`^run 1 .*: step 20/40`), "run", "tiny.toml", "--workers", "1")
+	if err := syscall.Kill(workerOf(t, h.cmd.Process.Pid), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "1 done, 1 interrupted") ||
+		!strings.Contains(out, "run 1 CRATE-MAE/seed=0: interrupted: the worker was killed by signal 9") {
+		t.Errorf("exit %v, want 1 with run 1 interrupted\n%s", err, out)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "harness.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Run(1)
+	st.Close()
+	if err != nil || r.Status != store.StatusInterrupted || !strings.Contains(r.Error, "killed") {
+		t.Errorf("run 1: %s, %q, %v; want interrupted, saying the worker was killed", r.Status, r.Error, err)
+	}
+
+	code, again, stderr := runHarness(t, dir, "run", "tiny.toml")
+	if code != 0 || !regexp.MustCompile(`run 1 .*: resumed from the checkpoint at step (10|20)\n`).MatchString(again) {
+		t.Errorf("again: exit %d\n%s%s", code, again, stderr)
+	}
+	checkAllDone(t, dir, 2)
+	checkUnbroken(t, dir, mae)
+}
+
+// A new store beside the out/ of an old one trains its runs afresh: the
+// old store's checkpoints belong to the old store's runs.
+func TestNewStoreBesideOldOut(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	if code, out, stderr := runHarness(t, dir, "run", "tiny.toml", "--db", "old.db"); code != 0 {
+		t.Fatalf("old store: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr := runHarness(t, dir, "run", "tiny.toml")
+	if code != 0 || strings.Contains(out, "resumed") || strings.Count(out, ": started on ") != 2 {
+		t.Fatalf("new store: exit %d\n%s%s", code, out, stderr)
+	}
+	checkAllDone(t, dir, 2)
+	if dirs := runDirs(t, 1, filepath.Join(dir, "out")); len(dirs) != 2 {
+		t.Errorf("run 1's directories: %v, want one per store", dirs)
+	}
+	checkUnbroken(t, dir, mae)
+}
+
+// A full disk leaves the run that hit it interrupted, and no further run
+// is started; once space is freed, a plain run again finishes the job as
+// if nothing had happened.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", out).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("umount", out).Run() })
+	filler := filepath.Join(out, "filler")
+	fill(t, filler, 16<<10)
+
+	code, stdout, stderr := runHarness(t, dir, "run", "tiny.toml", "--workers", "1")
+	if code != 1 || !strings.Contains(stderr, "disk is full") || !strings.Contains(stdout, "1 interrupted, 1 not started") {
+		t.Errorf("on a full disk: exit %d, want 1 saying the disk is full\n%s%s", code, stdout, stderr)
+	}
+	db := openDB(t, dir)
+	if n := count(t, db, `SELECT count(*) FROM runs`); n != 1 {
+		t.Errorf("%d runs claimed on a full disk, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM runs WHERE status = 'interrupted' AND error LIKE '%no space left on device%'`); n != 1 {
+		t.Errorf("the run that hit the full disk is not interrupted")
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("with space again: exit %d\n%s%s", code, stdout, stderr)
+	}
+	checkAllDone(t, dir, 2)
+	checkUnbroken(t, dir, mae)
+}
+
+// fill writes path until its file system is full, then frees the last
+// free bytes.
+func fill(t *testing.T, path string, free int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	var n int64
+	for {
+		m, err := f.Write(buf)
+		n += int64(m)
+		if errors.Is(err, syscall.ENOSPC) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Truncate(n - free); err != nil {
+		t.Fatal(err)
 	}
 }

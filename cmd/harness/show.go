@@ -84,11 +84,12 @@ func findRun(st *store.Store, ref, experiment string) (store.Run, error) {
 // writeRun prints what the store says of a run besides its configuration
 // and metrics.
 func writeRun(w io.Writer, r store.Run) {
+	live := runner.NewLiveness(runner.CurrentProvenance().Host)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("run", fmt.Sprintf("%d %s", r.ID, r.Name))
 	row("experiment", r.Experiment)
-	row("status", r.Status)
+	row("status", statusText(r, live))
 	row("params", fmt.Sprintf("%s total, %s trainable", numfmt.Thousands(r.ParamsTotal), numfmt.Thousands(r.ParamsTrainable)))
 	row("device", r.Device)
 	if !r.StartedAt.IsZero() {
@@ -97,7 +98,10 @@ func writeRun(w io.Writer, r store.Run) {
 	if !r.FinishedAt.IsZero() {
 		row("finished", r.FinishedAt.Format(time.RFC3339))
 	}
-	row("duration", duration(r))
+	row("duration", duration(r, live))
+	if r.Status == store.StatusRunning && r.Owner.PID > 0 {
+		row("owner", fmt.Sprintf("pid %d on %s, last heartbeat %s", r.Owner.PID, r.Owner.Host, r.Heartbeat.Format(time.RFC3339)))
+	}
 	row("host", r.Host)
 	row("code version", r.CodeVersion)
 	row("command", r.Command)

@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"harness/internal/atomicfile"
+)
+
+// MarkerName is the name in a run directory of the marker that says which
+// run of which store the directory belongs to.
+const MarkerName = "run.json"
+
+// storeIDPrefix is how many characters of the store's identity name its
+// run directories.
+const storeIDPrefix = 8
+
+// experimentDir is the directory of an experiment's runs under out. It is
+// the one place an experiment's name becomes a path.
+func experimentDir(out, experiment string) string {
+	return filepath.Join(out, experiment)
+}
+
+// RunDir is the directory of the run with the given id in the store with
+// the given identity (store.Store.ID): out/<experiment>/<store id
+// prefix>-<run id>. Run ids restart in each store; the store's identity
+// keeps a new store's runs out of an old store's directories.
+func RunDir(out, experiment, storeID string, id int64) string {
+	prefix := storeID[:min(storeIDPrefix, len(storeID))]
+	return filepath.Join(experimentDir(out, experiment), fmt.Sprintf("%s-%d", prefix, id))
+}
+
+// A Marker is the content of a run directory's MarkerName file.
+type Marker struct {
+	StoreID    string `json:"store_id"`
+	RunID      int64  `json:"run_id"`
+	ConfigHash string `json:"config_hash"`
+}
+
+// prepareRunDir makes the run directory dir for the run m names, or checks
+// that the directory there is that run's: its marker names m's store, run
+// and configuration. A directory with a foreign marker, or with files and
+// no marker, is refused, naming it: its checkpoint is never read. A new
+// directory gets its marker before anything else is written in it.
+func prepareRunDir(dir string, m Marker) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	path := filepath.Join(dir, MarkerName)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return writeMarker(dir, path, m)
+	case err != nil:
+		return fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	var got Marker
+	if err := json.Unmarshal(b, &got); err != nil {
+		return fmt.Errorf("run directory %s: marker %s: %w", dir, MarkerName, err)
+	}
+	if got != m {
+		return fmt.Errorf("run directory %s belongs to run %d (configuration %s) of store %s, not to run %d (configuration %s) of store %s; move it away",
+			dir, got.RunID, got.ConfigHash, got.StoreID, m.RunID, m.ConfigHash, m.StoreID)
+	}
+	return nil
+}
+
+// writeMarker writes the marker of the run directory dir at path, unless
+// dir already holds files, which would then be no known run's.
+func writeMarker(dir, path string, m Marker) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "."+MarkerName+".tmp") {
+			continue // a marker whose writer was killed
+		}
+		return fmt.Errorf("run directory %s holds %s but no %s: it belongs to no known run; move it away",
+			dir, e.Name(), MarkerName)
+	}
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	})
+	if err != nil {
+		return fmt.Errorf("run directory %s: write %s: %w", dir, MarkerName, err)
+	}
+	return nil
+}
