@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"harness/internal/names"
 )
 
 // ErrInvalid is wrapped by every error of [Load], [Parse] and [CheckData]:
@@ -156,6 +158,9 @@ func readExperiment(v any) (*Experiment, error) {
 	if x.Name == "" {
 		return nil, errors.New("[experiment]: name: required")
 	}
+	if err := names.Check(x.Name); err != nil {
+		return nil, fmt.Errorf("[experiment] name: %w (it names a directory under --out)", err)
+	}
 	if x.Description, err = text(t, "[experiment]", "description"); err != nil {
 		return nil, err
 	}
@@ -201,6 +206,9 @@ func readVariants(v any) ([]variant, error) {
 		}
 		if name == "" {
 			return nil, fmt.Errorf("%s: name: required", what)
+		}
+		if err := names.CheckText(name); err != nil {
+			return nil, fmt.Errorf("%s: name: %w", what, err)
 		}
 		if slices.ContainsFunc(vs, func(v variant) bool { return v.name == name }) {
 			return nil, fmt.Errorf("variant %q: name given to two variants", name)
@@ -275,6 +283,9 @@ func readAxis(t map[string]any, i int) (axis, error) {
 		a.name = key[strings.LastIndex(key, ".")+1:]
 	}
 	what = fmt.Sprintf("ablation %q", a.key)
+	if err := names.CheckText(a.name); err != nil {
+		return axis{}, fmt.Errorf("%s: name: %w", what, err)
+	}
 	values, ok := t["values"].([]any)
 	if ts, isTables := t["values"].([]map[string]any); isTables { // [[ablation.values]]
 		values, ok = make([]any, len(ts)), true
@@ -305,6 +316,9 @@ func readAxis(t map[string]any, i int) (axis, error) {
 	seen := map[string]bool{}
 	for j, v := range values {
 		label := fmt.Sprint(labels[j])
+		if err := names.CheckText(label); err != nil {
+			return axis{}, fmt.Errorf("%s: value %s: %w (it is part of run names)", what, show(labels[j]), err)
+		}
 		if seen[label] {
 			return axis{}, fmt.Errorf("%s: value %s is given twice", what, show(labels[j]))
 		}

@@ -24,7 +24,7 @@ func parse(t *testing.T, text string, overrides ...string) (*Experiment, []Run) 
 	return x, runs
 }
 
-func names(runs []Run) []string {
+func runNames(runs []Run) []string {
 	var ns []string
 	for _, r := range runs {
 		ns = append(ns, r.Name)
@@ -103,7 +103,7 @@ labels = ["S"]
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, runs := parse(t, tt.text)
-			if got := names(runs); !slices.Equal(got, tt.want) {
+			if got := runNames(runs); !slices.Equal(got, tt.want) {
 				t.Errorf("runs\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -319,6 +319,18 @@ func TestInvalid(t *testing.T) {
 		{"an impossible default", head + "[train]\nsteps = 10\n", nil, `run "seed=0": train.warmup_steps: 50 is longer than train.steps 10`},
 		{"keeps no patch", head + "[model]\nimg_size = 32\n[train]\nmask_ratio = 0.999\n", nil, `run "seed=0": [train] mask_ratio = 0.999: train.mask_ratio: 0.999 keeps none of the 4 patches`},
 		{"dataset without path", head + "[data]\ndataset = \"cifar10\"\n", nil, `run "seed=0": data.path: required for dataset "cifar10"`},
+		{"name escapes --out", "[experiment]\nname = \"../../escaped\"\n", nil, `[experiment] name: "../../escaped": unsafe name: holds a path separator`},
+		{"name ..", "[experiment]\nname = \"..\"\n", nil, `[experiment] name: "..": unsafe name`},
+		{"name .", "[experiment]\nname = \".\"\n", nil, `[experiment] name: ".": unsafe name`},
+		{"name a lone space", "[experiment]\nname = \" \"\n", nil, "begins or ends with a space"},
+		{"name with a newline", "[experiment]\nname = \"a\\nb\"\n", nil, "control character U+000A"},
+		{"name with NUL", "[experiment]\nname = \"a\\u0000b\"\n", nil, "control character U+0000"},
+		{"name with ESC", "[experiment]\nname = \"a\\u001b[2Jb\"\n", nil, "control character U+001B"},
+		{"name with a backslash", "[experiment]\nname = 'a\\b'\n", nil, "path separator"},
+		{"name over 255 bytes", "[experiment]\nname = \"" + strings.Repeat("n", 256) + "\"\n", nil, "256 bytes, at most 255"},
+		{"variant name with ESC", head + "[[variant]]\nname = \"M\\u001bAE\"\n", nil, `variant 1: name: "M\x1bAE": unsafe name`},
+		{"ablation label with a newline", head + "[[ablation]]\nname = \"h\"\nlabels = [\"a\\nb\"]\nvalues = [{ \"model.depth\" = 1 }]\n", nil, `ablation "h": value "a\nb": "a\nb": unsafe name`},
+		{"ablation value with a tab", head + "[[ablation]]\nkey = \"data.path\"\nvalues = [\"a\\tb\"]\n", nil, "control character U+0009"},
 		{"override not KEY=VALUE", head, []string{"train.steps"}, `override "train.steps": want KEY=VALUE`},
 		{"override unknown key", head, []string{"train.stpes=5"}, "--set train.stpes=5: train.stpes: unknown key (known train keys:"},
 		{"override wrong type", head, []string{"train.steps=ten"}, `--set train.steps=ten: train.steps: "ten" is a string, want an integer`},
@@ -332,7 +344,7 @@ func TestInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, runs, err := Parse([]byte(tt.text), "x.toml", tt.overrides)
 			if err == nil {
-				t.Fatalf("no error; runs %q", names(runs))
+				t.Fatalf("no error; runs %q", runNames(runs))
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %q does not wrap ErrInvalid", err)

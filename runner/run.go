@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"harness/ablations"
+	"harness/internal/names"
 	"harness/store"
 )
 
@@ -77,7 +78,7 @@ func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []J
 	defer stop(nil)
 	s := &scheduler{
 		st: st, x: x, jobs: jobs, opt: opt, cores: cores, workers: workers,
-		dir:      filepath.Join(out, x.Name),
+		dir:      filepath.Join(out, names.Escape(x.Name)),
 		stop:     stop,
 		outcomes: make([]Outcome, len(jobs)),
 		queue:    make(chan int, len(jobs)),
