@@ -3,6 +3,8 @@ package ablations
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -36,27 +38,72 @@ type Experiment struct {
 	Text        string   // the file's text, as the store keeps it
 }
 
+// MaxFileSize is the largest experiment file Load reads, in bytes. The
+// shipped ones are a few KiB; the store keeps each file's text whole.
+const MaxFileSize = 1 << 20
+
 // Load reads the experiment file at path and expands it into runs, with
 // the overrides ("train.steps=5", as given to --set) applied to every run.
-// See [Parse].
+// It refuses a file that is not a regular file (a device such as
+// /dev/zero, a pipe, a directory) or is over MaxFileSize. See [Parse].
 func Load(path string, overrides []string) (*Experiment, []Run, error) {
-	text, err := os.ReadFile(path)
+	text, err := readFile(path)
 	if err != nil {
-		return nil, nil, &inputError{"reading experiment", err}
+		return nil, nil, &inputError{path, err}
 	}
 	return Parse(text, path, overrides)
 }
 
+// readFile reads a regular file of at most MaxFileSize bytes, reading no
+// more than that whatever the file is.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); give an experiment's TOML file", fileKind(fi.Mode()))
+	}
+	text, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	if len(text) > MaxFileSize {
+		return nil, fmt.Errorf("over %d bytes (%d KiB), the most an experiment file may hold", MaxFileSize, MaxFileSize>>10)
+	}
+	return text, nil
+}
+
+// fileKind names the type of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
 // Parse reads the text of an experiment file, named source in errors, and
 // expands it into runs, with the overrides applied to every run. It checks
-// every run's configuration but opens no dataset; see [CheckData].
+// every run's configuration but opens no dataset; see [CheckData]. A
+// syntax error names its line and shows the lines around it.
 func Parse(text []byte, source string, overrides []string) (*Experiment, []Run, error) {
 	var doc map[string]any
 	if _, err := toml.Decode(string(text), &doc); err != nil {
-		if perr, ok := errors.AsType[toml.ParseError](err); ok {
-			return nil, nil, &inputError{fmt.Sprintf("%s:%d", source, perr.Position.Line), errors.New(perr.Message)}
-		}
-		return nil, nil, &inputError{source, err}
+		return nil, nil, syntaxError(text, source, err)
 	}
 	x, p, err := read(doc, overrides)
 	if err != nil {

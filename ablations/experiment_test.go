@@ -264,7 +264,7 @@ func TestInvalid(t *testing.T) {
 		overrides []string
 		want      string // in the error, after "x.toml"
 	}{
-		{"syntax", head + "[train]\nsteps = = 3\n", nil, "x.toml:4: "},
+		{"syntax", head + "[train]\nsteps = = 3\n", nil, "x.toml:4:9: "},
 		{"no name", "[experiment]\ndescription = \"d\"\n", nil, "[experiment]: name: required"},
 		{"no experiment", "[train]\nsteps = 3\n", nil, "[experiment]: name: required"},
 		{"unknown table", head + "[trian]\nsteps = 3\n", nil, "trian: unknown table (known: experiment, model"},
@@ -371,6 +371,57 @@ func TestLoad(t *testing.T) {
 	_, _, err = Load(filepath.Join(t.TempDir(), "none.toml"), nil)
 	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.toml")
+	if err := os.WriteFile(big, append([]byte(head), make([]byte, MaxFileSize)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"/dev/zero", "/dev/zero: not a regular file (a character device)"},
+		{t.TempDir(), "not a regular file (a directory)"},
+		{big, "big.toml: over 1048576 bytes (1024 KiB)"},
+	} {
+		_, _, err := Load(tt.path, nil)
+		if !errors.Is(err, ErrInvalid) || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s): %v, want ErrInvalid and %q", tt.path, err, tt.want)
+		}
+	}
+}
+
+// A syntax error names its line and column, and shows the line with the
+// one before and after; an unterminated table header is at its own line,
+// not the next one where the decoder's line count has gone.
+func TestSyntaxError(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unterminated table header", "[experiment]\nname = \"x\"\n[model\nimg_size = 8\n",
+			"x.toml:3:7: expected '.' or ']' to end table name, but got '\\n' instead\n" +
+				"  2 | name = \"x\"\n" +
+				"  3 | [model\n" +
+				"    |       ^\n" +
+				"  4 | img_size = 8"},
+		{"header then blank lines", "[experiment]\nname = \"x\"\n[model\n\n\nimg_size = 8\n",
+			"x.toml:3:7: expected '.' or ']' to end table name"},
+		{"first line", "a = \n[b]\n",
+			"x.toml:1:5: expected value but found '\\n' instead\n" +
+				"  1 | a = \n" +
+				"    |     ^\n" +
+				"  2 | [b]"},
+		{"last line without newline", "[experiment]\nname = \"x\"\nsteps = = 3",
+			"x.toml:3:9: expected value but found '=' instead\n" +
+				"  2 | name = \"x\"\n" +
+				"  3 | steps = = 3\n" +
+				"    |         ^"},
+		{"control characters shown harmless", "[experiment]\nname = \"x\x1b[2J\"\n", "name = \"x\uFFFD[2J\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Parse([]byte(tt.text), "x.toml", nil)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error\n%v\nwant ErrInvalid and\n%s", err, tt.want)
+			}
+		})
 	}
 }
 
