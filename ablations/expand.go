@@ -79,28 +79,42 @@ func blame(err error, settings []setting) string {
 
 // CheckData opens, once each, the datasets the runs need, as each run's
 // data configuration and model input (in_chans, img_size) say, and reports
-// the first that cannot be opened, naming the run and the dataset's path.
-// Load and Parse do not call it, so that an experiment can be listed
-// without its data; call it before the first run. Its errors wrap
-// [ErrInvalid].
+// the first that cannot be opened, naming the run and the dataset's path,
+// or whose train split is smaller than a run's train.batch_size. Load and
+// Parse do not call it, so that an experiment can be listed without its
+// data; call it before the first run. Its errors wrap [ErrInvalid].
+//
+// The eval sizes (eval.images, probe_train, probe_test) are not checked:
+// they are documented to take at most the whole split.
 func CheckData(runs []Run) error {
-	seen := map[string]bool{}
+	trainLen := map[string]int{} // by data configuration and input
 	for _, r := range runs {
 		in := data.Input{Chans: r.Spec.Model.InChans, Size: r.Spec.Model.ImgSize}
 		key := fmt.Sprintf("%#v %#v", r.Spec.Data, in)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		if _, err := data.Open(r.Spec.Data, in); err != nil {
-			where := r.Spec.Data.Dataset
-			if r.Spec.Data.Path != "" {
-				where += fmt.Sprintf(" at %q", r.Spec.Data.Path)
+		n, seen := trainLen[key]
+		if !seen {
+			ds, err := data.Open(r.Spec.Data, in)
+			if err != nil {
+				return dataError(r, err)
 			}
-			return &inputError{fmt.Sprintf("experiment %q", r.Experiment), fmt.Errorf("run %q: dataset %s: %w", r.Name, where, err)}
+			n = ds.Train.Len()
+			trainLen[key] = n
+		}
+		if b := r.Spec.Train.BatchSize; b > n {
+			return dataError(r, fmt.Errorf("train.batch_size: %d exceeds the %d images of the train split (data.train_size)", b, n))
 		}
 	}
 	return nil
+}
+
+// dataError is an error of run r's dataset, naming the run and the
+// dataset.
+func dataError(r Run, err error) error {
+	where := r.Spec.Data.Dataset
+	if r.Spec.Data.Path != "" {
+		where += fmt.Sprintf(" at %q", r.Spec.Data.Path)
+	}
+	return &inputError{fmt.Sprintf("experiment %q", r.Experiment), fmt.Errorf("run %q: dataset %s: %w", r.Name, where, err)}
 }
 
 // Params counts the parameters of the run's model, for listings such as

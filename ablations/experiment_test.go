@@ -560,4 +560,24 @@ test_size = 32
 	if err := CheckData(runs); err != nil {
 		t.Errorf("CheckData of synthetic data: %v", err)
 	}
+
+	// a batch larger than the train split is refused before any run,
+	// naming the key, for the run of the axis that sets it
+	_, runs = parse(t, head+`
+[model]
+img_size = 16
+patch_size = 4
+[data]
+dataset = "synthetic"
+train_size = 64
+test_size = 32
+[[ablation]]
+key = "train.batch_size"
+values = [64, 65]
+`)
+	err = CheckData(runs)
+	want = `experiment "x": run "batch_size=65/seed=0": dataset synthetic: train.batch_size: 65 exceeds the 64 images of the train split`
+	if !errors.Is(err, ErrInvalid) || err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("CheckData of a batch over the split: %v\nwant an error beginning %s", err, want)
+	}
 }
