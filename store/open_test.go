@@ -206,3 +206,16 @@ func readOnlyChild(t *testing.T, path string) {
 		t.Error("Open for writing succeeded on read-only media")
 	}
 }
+
+// ExperimentNames lists the recorded experiments and those runs name.
+func TestExperimentNames(t *testing.T) {
+	s, _ := newStore(t)
+	if err := s.PutExperiment("recorded", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	claimNew(t, s, testRun(1)) // of experiment "ablation", not recorded
+	got, err := s.ExperimentNames()
+	if err != nil || strings.Join(got, " ") != "ablation recorded" {
+		t.Errorf("ExperimentNames = %q, %v", got, err)
+	}
+}
