@@ -29,7 +29,9 @@ func newLsCmd() *cobra.Command {
 		Short: "List the runs in the store with their final metrics",
 		Long: `Lists the runs: id, experiment, name, status, total parameters, the final
 train/loss, eval/recon_loss and eval/linear_probe_acc, and how long the last
-attempt took (so far, for a run still running).`,
+attempt took (so far, for a run still running). The store is only read,
+read-only media included; a store that cannot be read as one or an unknown
+--experiment exits with status 2.`,
 		Example: `  harness ls
   harness ls --experiment mask_ratio --status failed --db runs.db`,
 		Args: cobra.NoArgs,
@@ -37,21 +39,24 @@ attempt took (so far, for a run still running).`,
 			if f.Status != "" && !slices.Contains(statuses, f.Status) {
 				return invalid(fmt.Errorf("--status %s: want one of %v", f.Status, statuses))
 			}
-			st, err := store.OpenReadOnly(db)
+			st, err := readStore(db)
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			defer st.Close()
+			if err := checkExperiments(st, db, f.Experiment); err != nil {
+				return err
+			}
 			runs, err := st.Runs(f)
 			if err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "id\texperiment\tname\tstatus\tparams\ttrain/loss\teval/recon_loss\teval/linear_probe_acc\tduration")
 			for _, r := range runs {
 				last, err := st.LastMetrics(r.ID)
 				if err != nil {
-					return &exitError{exitFailed, err}
+					return failed(err)
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, r.Status, numfmt.Thousands(r.ParamsTotal))
 				for _, k := range lsMetrics {
