@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -25,6 +27,9 @@ func openStore(path string) (*store.Store, error) {
 // export and report do; it reads a store on read-only media too.
 func readStore(path string) (*store.Store, error) {
 	st, err := store.OpenReadOnly(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, invalid(fmt.Errorf("%w (give its path with --db)", err))
+	}
 	if err != nil {
 		return nil, invalid(err)
 	}
