@@ -580,4 +580,33 @@ values = [64, 65]
 	if !errors.Is(err, ErrInvalid) || err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("CheckData of a batch over the split: %v\nwant an error beginning %s", err, want)
 	}
+
+	// an eval size that the file or an override gives is refused over its
+	// split; by default (images 256, probe_train 2000, probe_test 1000) it
+	// takes the whole split, as above
+	const small = head + `
+[model]
+img_size = 16
+patch_size = 4
+[data]
+dataset = "synthetic"
+train_size = 64
+test_size = 32
+[train]
+batch_size = 8
+`
+	for _, tt := range []struct{ set, want string }{
+		{"eval.images=33", "eval.images: 33 exceeds the 32 images of the test split (data.test_size)"},
+		{"eval.probe_train=65", "eval.probe_train: 65 exceeds the 64 images of the train split (data.train_size)"},
+		{"eval.probe_test=33", "eval.probe_test: 33 exceeds the 32 images of the test split"},
+	} {
+		_, runs = parse(t, small, tt.set)
+		if err := CheckData(runs); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckData with %s: %v, want %q", tt.set, err, tt.want)
+		}
+	}
+	_, runs = parse(t, small, "eval.images=32", "eval.probe_train=64", "eval.probe_test=32")
+	if err := CheckData(runs); err != nil {
+		t.Errorf("CheckData with eval sizes equal to the splits: %v", err)
+	}
 }

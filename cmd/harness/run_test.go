@@ -483,6 +483,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"missing dataset", strings.Replace(good, `dataset = "synthetic"`, `dataset = "cifar10"`+"\npath = \"/nonexistent/cifar\"", 1), nil, "/nonexistent/cifar", ""},
 		{"impossible shape", strings.Replace(good, "patch_size = 4", "patch_size = 3", 1), nil, "patch_size", ""},
 		{"batch over the train split", strings.Replace(good, "batch_size = 8", "batch_size = 65", 1), nil, "train.batch_size: 65 exceeds the 64 images of the train split", ""},
+		{"eval size over its split", good, []string{"--set", "eval.probe_train=65"}, "eval.probe_train: 65 exceeds the 64 images of the train split", ""},
 		{"unknown override", good, []string{"--set", "train.nope=1"}, "train.nope", ""},
 		{"override without =", good, []string{"--set", "train.steps", "100"}, "--set takes KEY=VALUE, got train.steps", ""},
 		{"missing file", "", nil, "tiny.toml", ""},
