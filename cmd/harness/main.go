@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,6 +44,20 @@ func failed(err error) error { return &exitError{exitFailed, err} }
 // interrupted is the error of a command stopped by a signal: 130 for
 // SIGINT, 143 for SIGTERM.
 func interrupted(i *runner.Interrupt) error { return &exitError{i.ExitCode(), i} }
+
+// keyValueArgs checks that every --set value is KEY=VALUE before checking
+// the positional arguments with args: "--set train.steps 100" would
+// otherwise be reported as a stray argument "100".
+func keyValueArgs(sets *[]string, args cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, positional []string) error {
+		for _, s := range *sets {
+			if !strings.Contains(s, "=") {
+				return fmt.Errorf("--set takes KEY=VALUE, got %s", s)
+			}
+		}
+		return args(cmd, positional)
+	}
+}
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{

@@ -40,9 +40,10 @@ checkpoints, artifacts and the worker's log go to OUT/<experiment>/<run id>/.
 
 Every problem with the file, the overrides, the datasets, the names (the
 experiment's names a directory under --out), --out and the store is reported
-before anything runs and before the store is written, with exit status 2. This build computes on the
-CPU only: runs use CPU slots, as many at once as --workers says, by default
-as many as the cores allow given each run's train.threads.
+with exit status 2 before anything runs and before the store is written.
+This build computes on the CPU only: runs use CPU slots, as many at once as
+--workers says, by default as many as the cores allow given each run's
+train.threads.
 
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
@@ -177,27 +178,13 @@ func firstLine(s string) string {
 	return line
 }
 
-// keyValueArgs checks that every --set value is KEY=VALUE before checking
-// the positional arguments with args: "--set train.steps 100" would
-// otherwise be reported as a stray argument "100".
-func keyValueArgs(sets *[]string, args cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, positional []string) error {
-		for _, s := range *sets {
-			if !strings.Contains(s, "=") {
-				return fmt.Errorf("--set takes KEY=VALUE, got %s", s)
-			}
-		}
-		return args(cmd, positional)
-	}
-}
-
 // The modes of access(2): may write, may search a directory.
 const (
 	wOK = 0x2
 	xOK = 0x1
 )
 
-// checkOut reports why the run directories of experiment x, under
+// checkOut reports why the run directories of the experiment, under
 // OUT/<experiment> as runner.Run makes them, could not be made: a path on
 // the way that is not a directory, or the nearest existing directory not
 // writable. It makes nothing.
