@@ -7,7 +7,7 @@
 // An experiment file is TOML:
 //
 //	[experiment]
-//	name = "mask_ratio"        # required; groups the runs in the store
+//	name = "mask_ratio"        # required; groups the runs in the store, names a directory (see names.Check)
 //	description = "CRATE-MAE against MAE across mask ratios"
 //	seeds = [0, 1]             # every run is repeated per seed; default [0]
 //

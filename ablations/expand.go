@@ -37,6 +37,7 @@ func (p *plan) expand(x *Experiment) ([]Run, error) {
 					Variant:    v.name,
 					Axes:       slices.Clone(axes),
 					Spec:       build(settings),
+					given:      givenKeys(settings),
 				}
 				r.Spec.Seed = seed
 				if err := r.Spec.Validate(); err != nil {
@@ -50,6 +51,15 @@ func (p *plan) expand(x *Experiment) ([]Run, error) {
 		}
 	}
 	return runs, nil
+}
+
+// givenKeys is the set of keys that settings give a value.
+func givenKeys(settings []setting) map[string]bool {
+	given := make(map[string]bool, len(settings))
+	for _, s := range settings {
+		given[s.key] = true
+	}
+	return given
 }
 
 // next moves at to the next combination of the axes' values, the last
@@ -79,28 +89,66 @@ func blame(err error, settings []setting) string {
 
 // CheckData opens, once each, the datasets the runs need, as each run's
 // data configuration and model input (in_chans, img_size) say, and reports
-// the first that cannot be opened, naming the run and the dataset's path.
+// the first that cannot be opened, naming the run and the dataset's path,
+// or whose splits are smaller than a run's sizes say (see checkSizes).
 // Load and Parse do not call it, so that an experiment can be listed
 // without its data; call it before the first run. Its errors wrap
 // [ErrInvalid].
 func CheckData(runs []Run) error {
-	seen := map[string]bool{}
+	opened := map[string]splitSizes{} // by data configuration and input
 	for _, r := range runs {
 		in := data.Input{Chans: r.Spec.Model.InChans, Size: r.Spec.Model.ImgSize}
 		key := fmt.Sprintf("%#v %#v", r.Spec.Data, in)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		if _, err := data.Open(r.Spec.Data, in); err != nil {
-			where := r.Spec.Data.Dataset
-			if r.Spec.Data.Path != "" {
-				where += fmt.Sprintf(" at %q", r.Spec.Data.Path)
+		n, seen := opened[key]
+		if !seen {
+			ds, err := data.Open(r.Spec.Data, in)
+			if err != nil {
+				return dataError(r, err)
 			}
-			return &inputError{fmt.Sprintf("experiment %q", r.Experiment), fmt.Errorf("run %q: dataset %s: %w", r.Name, where, err)}
+			n = splitSizes{train: ds.Train.Len(), test: ds.Test.Len()}
+			opened[key] = n
+		}
+		if err := r.checkSizes(n); err != nil {
+			return dataError(r, err)
 		}
 	}
 	return nil
+}
+
+// splitSizes are the numbers of images of a dataset's splits.
+type splitSizes struct{ train, test int }
+
+// checkSizes refuses a train.batch_size larger than the train split, and
+// the eval sizes (eval.images, probe_train, probe_test) larger than their
+// splits where the file or an override gives them: by default they take
+// at most the whole split, as documented.
+func (r Run) checkSizes(n splitSizes) error {
+	for _, c := range []struct {
+		key   string
+		v     int
+		split string
+		len   int
+	}{
+		{"train.batch_size", r.Spec.Train.BatchSize, "train", n.train},
+		{"eval.images", r.Spec.Eval.Images, "test", n.test},
+		{"eval.probe_train", r.Spec.Eval.ProbeTrain, "train", n.train},
+		{"eval.probe_test", r.Spec.Eval.ProbeTest, "test", n.test},
+	} {
+		if (c.key == "train.batch_size" || r.given[c.key]) && c.v > c.len {
+			return fmt.Errorf("%s: %d exceeds the %d images of the %s split (data.%s_size)", c.key, c.v, c.len, c.split, c.split)
+		}
+	}
+	return nil
+}
+
+// dataError is an error of run r's dataset, naming the run and the
+// dataset.
+func dataError(r Run, err error) error {
+	where := r.Spec.Data.Dataset
+	if r.Spec.Data.Path != "" {
+		where += fmt.Sprintf(" at %q", r.Spec.Data.Path)
+	}
+	return &inputError{fmt.Sprintf("experiment %q", r.Experiment), fmt.Errorf("run %q: dataset %s: %w", r.Name, where, err)}
 }
 
 // Params counts the parameters of the run's model, for listings such as

@@ -3,12 +3,16 @@ package ablations
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"harness/internal/names"
 )
 
 // ErrInvalid is wrapped by every error of [Load], [Parse] and [CheckData]:
@@ -34,27 +38,72 @@ type Experiment struct {
 	Text        string   // the file's text, as the store keeps it
 }
 
+// MaxFileSize is the largest experiment file Load reads, in bytes. The
+// shipped ones are a few KiB; the store keeps each file's text whole.
+const MaxFileSize = 1 << 20
+
 // Load reads the experiment file at path and expands it into runs, with
 // the overrides ("train.steps=5", as given to --set) applied to every run.
-// See [Parse].
+// It refuses a file that is not a regular file (a device such as
+// /dev/zero, a pipe, a directory) or is over MaxFileSize. See [Parse].
 func Load(path string, overrides []string) (*Experiment, []Run, error) {
-	text, err := os.ReadFile(path)
+	text, err := readFile(path)
 	if err != nil {
-		return nil, nil, &inputError{"reading experiment", err}
+		return nil, nil, &inputError{path, err}
 	}
 	return Parse(text, path, overrides)
 }
 
+// readFile reads a regular file of at most MaxFileSize bytes, reading no
+// more than that whatever the file is.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); give an experiment's TOML file", fileKind(fi.Mode()))
+	}
+	text, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	if len(text) > MaxFileSize {
+		return nil, fmt.Errorf("over %d bytes (%d KiB), the most an experiment file may hold", MaxFileSize, MaxFileSize>>10)
+	}
+	return text, nil
+}
+
+// fileKind names the type of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
 // Parse reads the text of an experiment file, named source in errors, and
 // expands it into runs, with the overrides applied to every run. It checks
-// every run's configuration but opens no dataset; see [CheckData].
+// every run's configuration but opens no dataset; see [CheckData]. A
+// syntax error names its line and shows the lines around it.
 func Parse(text []byte, source string, overrides []string) (*Experiment, []Run, error) {
 	var doc map[string]any
 	if _, err := toml.Decode(string(text), &doc); err != nil {
-		if perr, ok := errors.AsType[toml.ParseError](err); ok {
-			return nil, nil, &inputError{fmt.Sprintf("%s:%d", source, perr.Position.Line), errors.New(perr.Message)}
-		}
-		return nil, nil, &inputError{source, err}
+		return nil, nil, syntaxError(text, source, err)
 	}
 	x, p, err := read(doc, overrides)
 	if err != nil {
@@ -156,6 +205,9 @@ func readExperiment(v any) (*Experiment, error) {
 	if x.Name == "" {
 		return nil, errors.New("[experiment]: name: required")
 	}
+	if err := names.Check(x.Name); err != nil {
+		return nil, fmt.Errorf("[experiment] name: %w (it names a directory under --out)", err)
+	}
 	if x.Description, err = text(t, "[experiment]", "description"); err != nil {
 		return nil, err
 	}
@@ -201,6 +253,9 @@ func readVariants(v any) ([]variant, error) {
 		}
 		if name == "" {
 			return nil, fmt.Errorf("%s: name: required", what)
+		}
+		if err := names.CheckText(name); err != nil {
+			return nil, fmt.Errorf("%s: name: %w", what, err)
 		}
 		if slices.ContainsFunc(vs, func(v variant) bool { return v.name == name }) {
 			return nil, fmt.Errorf("variant %q: name given to two variants", name)
@@ -275,6 +330,9 @@ func readAxis(t map[string]any, i int) (axis, error) {
 		a.name = key[strings.LastIndex(key, ".")+1:]
 	}
 	what = fmt.Sprintf("ablation %q", a.key)
+	if err := names.CheckText(a.name); err != nil {
+		return axis{}, fmt.Errorf("%s: name: %w", what, err)
+	}
 	values, ok := t["values"].([]any)
 	if ts, isTables := t["values"].([]map[string]any); isTables { // [[ablation.values]]
 		values, ok = make([]any, len(ts)), true
@@ -305,6 +363,9 @@ func readAxis(t map[string]any, i int) (axis, error) {
 	seen := map[string]bool{}
 	for j, v := range values {
 		label := fmt.Sprint(labels[j])
+		if err := names.CheckText(label); err != nil {
+			return axis{}, fmt.Errorf("%s: value %s: %w (it is part of run names)", what, show(labels[j]), err)
+		}
 		if seen[label] {
 			return axis{}, fmt.Errorf("%s: value %s is given twice", what, show(labels[j]))
 		}

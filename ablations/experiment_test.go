@@ -24,7 +24,7 @@ func parse(t *testing.T, text string, overrides ...string) (*Experiment, []Run) 
 	return x, runs
 }
 
-func names(runs []Run) []string {
+func runNames(runs []Run) []string {
 	var ns []string
 	for _, r := range runs {
 		ns = append(ns, r.Name)
@@ -103,7 +103,7 @@ labels = ["S"]
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, runs := parse(t, tt.text)
-			if got := names(runs); !slices.Equal(got, tt.want) {
+			if got := runNames(runs); !slices.Equal(got, tt.want) {
 				t.Errorf("runs\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -264,7 +264,7 @@ func TestInvalid(t *testing.T) {
 		overrides []string
 		want      string // in the error, after "x.toml"
 	}{
-		{"syntax", head + "[train]\nsteps = = 3\n", nil, "x.toml:4: "},
+		{"syntax", head + "[train]\nsteps = = 3\n", nil, "x.toml:4:9: "},
 		{"no name", "[experiment]\ndescription = \"d\"\n", nil, "[experiment]: name: required"},
 		{"no experiment", "[train]\nsteps = 3\n", nil, "[experiment]: name: required"},
 		{"unknown table", head + "[trian]\nsteps = 3\n", nil, "trian: unknown table (known: experiment, model"},
@@ -319,6 +319,18 @@ func TestInvalid(t *testing.T) {
 		{"an impossible default", head + "[train]\nsteps = 10\n", nil, `run "seed=0": train.warmup_steps: 50 is longer than train.steps 10`},
 		{"keeps no patch", head + "[model]\nimg_size = 32\n[train]\nmask_ratio = 0.999\n", nil, `run "seed=0": [train] mask_ratio = 0.999: train.mask_ratio: 0.999 keeps none of the 4 patches`},
 		{"dataset without path", head + "[data]\ndataset = \"cifar10\"\n", nil, `run "seed=0": data.path: required for dataset "cifar10"`},
+		{"name escapes --out", "[experiment]\nname = \"../../escaped\"\n", nil, `[experiment] name: "../../escaped": unsafe name: holds a path separator`},
+		{"name ..", "[experiment]\nname = \"..\"\n", nil, `[experiment] name: "..": unsafe name`},
+		{"name .", "[experiment]\nname = \".\"\n", nil, `[experiment] name: ".": unsafe name`},
+		{"name a lone space", "[experiment]\nname = \" \"\n", nil, "begins or ends with a space"},
+		{"name with a newline", "[experiment]\nname = \"a\\nb\"\n", nil, "control character U+000A"},
+		{"name with NUL", "[experiment]\nname = \"a\\u0000b\"\n", nil, "control character U+0000"},
+		{"name with ESC", "[experiment]\nname = \"a\\u001b[2Jb\"\n", nil, "control character U+001B"},
+		{"name with a backslash", "[experiment]\nname = 'a\\b'\n", nil, "path separator"},
+		{"name over 255 bytes", "[experiment]\nname = \"" + strings.Repeat("n", 256) + "\"\n", nil, "256 bytes, at most 255"},
+		{"variant name with ESC", head + "[[variant]]\nname = \"M\\u001bAE\"\n", nil, `variant 1: name: "M\x1bAE": unsafe name`},
+		{"ablation label with a newline", head + "[[ablation]]\nname = \"h\"\nlabels = [\"a\\nb\"]\nvalues = [{ \"model.depth\" = 1 }]\n", nil, `ablation "h": value "a\nb": "a\nb": unsafe name`},
+		{"ablation value with a tab", head + "[[ablation]]\nkey = \"data.path\"\nvalues = [\"a\\tb\"]\n", nil, "control character U+0009"},
 		{"override not KEY=VALUE", head, []string{"train.steps"}, `override "train.steps": want KEY=VALUE`},
 		{"override unknown key", head, []string{"train.stpes=5"}, "--set train.stpes=5: train.stpes: unknown key (known train keys:"},
 		{"override wrong type", head, []string{"train.steps=ten"}, `--set train.steps=ten: train.steps: "ten" is a string, want an integer`},
@@ -332,7 +344,7 @@ func TestInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, runs, err := Parse([]byte(tt.text), "x.toml", tt.overrides)
 			if err == nil {
-				t.Fatalf("no error; runs %q", names(runs))
+				t.Fatalf("no error; runs %q", runNames(runs))
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %q does not wrap ErrInvalid", err)
@@ -359,6 +371,57 @@ func TestLoad(t *testing.T) {
 	_, _, err = Load(filepath.Join(t.TempDir(), "none.toml"), nil)
 	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.toml")
+	if err := os.WriteFile(big, append([]byte(head), make([]byte, MaxFileSize)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"/dev/zero", "/dev/zero: not a regular file (a character device)"},
+		{t.TempDir(), "not a regular file (a directory)"},
+		{big, "big.toml: over 1048576 bytes (1024 KiB)"},
+	} {
+		_, _, err := Load(tt.path, nil)
+		if !errors.Is(err, ErrInvalid) || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s): %v, want ErrInvalid and %q", tt.path, err, tt.want)
+		}
+	}
+}
+
+// A syntax error names its line and column, and shows the line with the
+// one before and after; an unterminated table header is at its own line,
+// not the next one where the decoder's line count has gone.
+func TestSyntaxError(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unterminated table header", "[experiment]\nname = \"x\"\n[model\nimg_size = 8\n",
+			"x.toml:3:7: expected '.' or ']' to end table name, but got '\\n' instead\n" +
+				"  2 | name = \"x\"\n" +
+				"  3 | [model\n" +
+				"    |       ^\n" +
+				"  4 | img_size = 8"},
+		{"header then blank lines", "[experiment]\nname = \"x\"\n[model\n\n\nimg_size = 8\n",
+			"x.toml:3:7: expected '.' or ']' to end table name"},
+		{"first line", "a = \n[b]\n",
+			"x.toml:1:5: expected value but found '\\n' instead\n" +
+				"  1 | a = \n" +
+				"    |     ^\n" +
+				"  2 | [b]"},
+		{"last line without newline", "[experiment]\nname = \"x\"\nsteps = = 3",
+			"x.toml:3:9: expected value but found '=' instead\n" +
+				"  2 | name = \"x\"\n" +
+				"  3 | steps = = 3\n" +
+				"    |         ^"},
+		{"control characters shown harmless", "[experiment]\nname = \"x\x1b[2J\"\n", "name = \"x\uFFFD[2J\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Parse([]byte(tt.text), "x.toml", nil)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error\n%v\nwant ErrInvalid and\n%s", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -496,5 +559,54 @@ test_size = 32
 `)
 	if err := CheckData(runs); err != nil {
 		t.Errorf("CheckData of synthetic data: %v", err)
+	}
+
+	// a batch larger than the train split is refused before any run,
+	// naming the key, for the run of the axis that sets it
+	_, runs = parse(t, head+`
+[model]
+img_size = 16
+patch_size = 4
+[data]
+dataset = "synthetic"
+train_size = 64
+test_size = 32
+[[ablation]]
+key = "train.batch_size"
+values = [64, 65]
+`)
+	err = CheckData(runs)
+	want = `experiment "x": run "batch_size=65/seed=0": dataset synthetic: train.batch_size: 65 exceeds the 64 images of the train split`
+	if !errors.Is(err, ErrInvalid) || err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("CheckData of a batch over the split: %v\nwant an error beginning %s", err, want)
+	}
+
+	// an eval size that the file or an override gives is refused over its
+	// split; by default (images 256, probe_train 2000, probe_test 1000) it
+	// takes the whole split, as above
+	const small = head + `
+[model]
+img_size = 16
+patch_size = 4
+[data]
+dataset = "synthetic"
+train_size = 64
+test_size = 32
+[train]
+batch_size = 8
+`
+	for _, tt := range []struct{ set, want string }{
+		{"eval.images=33", "eval.images: 33 exceeds the 32 images of the test split (data.test_size)"},
+		{"eval.probe_train=65", "eval.probe_train: 65 exceeds the 64 images of the train split (data.train_size)"},
+		{"eval.probe_test=33", "eval.probe_test: 33 exceeds the 32 images of the test split"},
+	} {
+		_, runs = parse(t, small, tt.set)
+		if err := CheckData(runs); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckData with %s: %v, want %q", tt.set, err, tt.want)
+		}
+	}
+	_, runs = parse(t, small, "eval.images=32", "eval.probe_train=64", "eval.probe_test=32")
+	if err := CheckData(runs); err != nil {
+		t.Errorf("CheckData with eval sizes equal to the splits: %v", err)
 	}
 }

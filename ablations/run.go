@@ -22,6 +22,11 @@ type Run struct {
 	Variant    string        `json:"variant"`
 	Axes       []AxisValue   `json:"axes"` // in the file's order
 	Spec       training.Spec `json:"spec"` // Spec.Seed is the run's seed
+
+	// given holds the keys that the file or an override gives a value,
+	// rather than leaving them to their defaults; no part of the JSON form
+	// nor of the run's identity.
+	given map[string]bool
 }
 
 // JSON is the run's canonical JSON form.

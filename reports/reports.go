@@ -46,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"harness/internal/names"
 	"harness/store"
 )
 
@@ -163,25 +164,9 @@ func listOrNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// dirName is the name of an experiment's report directory: the name with
-// path separators and other characters unsafe in file names replaced by
-// '_'.
-func dirName(experiment string) string {
-	var b strings.Builder
-	for _, r := range experiment {
-		switch {
-		case r == '/' || r == '\\' || r == ':' || r < ' ' || strings.ContainsRune(`*?"<>|`, r):
-			b.WriteByte('_')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	s := b.String()
-	if s == "" || s == "." || s == ".." {
-		s = "_" + s
-	}
-	return s
-}
+// dirName is the name of an experiment's report directory: the name as
+// names.Escape makes it safe, the same as its run directories' name.
+func dirName(experiment string) string { return names.Escape(experiment) }
 
 // resolve finds an artifact's file: an absolute path as it is, a relative
 // one from the working directory, else from the store's directory.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"harness/internal/atomicfile"
+	"harness/internal/names"
 )
 
 // MarkerName is the name in a run directory of the marker that says which
@@ -22,9 +23,9 @@ const MarkerName = "run.json"
 const storeIDPrefix = 8
 
 // experimentDir is the directory of an experiment's runs under out. It is
-// the one place an experiment's name becomes a path.
+// the one place an experiment's name becomes a path, through names.Escape.
 func experimentDir(out, experiment string) string {
-	return filepath.Join(out, experiment)
+	return filepath.Join(out, names.Escape(experiment))
 }
 
 // RunDir is the directory of the run with the given id in the store with

@@ -56,7 +56,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -163,8 +162,15 @@ type Filter struct {
 // Open opens the store at path for reading and writing, creating the file
 // if it does not exist, putting it in WAL mode and applying any pending
 // schema migrations. It fails if the file's schema is newer than this code
-// knows.
+// knows. Before it changes anything it checks that the file is a harness
+// store, an empty file or an SQLite database without tables, and that
+// the directory of a new file exists: the database of another program
+// or a file that is no SQLite database is refused (ErrNotStore) with its
+// bytes as they were.
 func Open(path string) (*Store, error) {
+	if err := examine(path, true); err != nil {
+		return nil, err
+	}
 	dsn, err := dataSource(path, fmt.Sprintf(
 		"_busy_timeout=%d&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate",
 		busyTimeout))
@@ -216,18 +222,15 @@ func (s *Store) setWAL() error {
 
 // OpenReadOnly opens the existing store at path for reading, as reports
 // do. It neither creates the file nor migrates it, and fails unless the
-// file's schema is the version this code knows.
+// file is a harness store (ErrNotStore) of the schema version this code
+// knows. It reads a store on read-only media too (see openReadOnly).
 func OpenReadOnly(path string) (*Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("store: open read-only: %w", err)
+	if err := examine(path, false); err != nil {
+		return nil, err
 	}
-	dsn, err := dataSource(path, fmt.Sprintf("mode=ro&_busy_timeout=%d", busyTimeout))
+	db, err := openReadOnly(path)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+		return nil, err
 	}
 	s := &Store{db: db, path: path}
 	if err := s.checkVersion(); err != nil {

@@ -26,7 +26,7 @@ mask ratio 0.75, released masking, all cores (train.threads = 0).`,
 		Example: `  harness bench
   harness bench --set model.arch=vit --steps 20 --json
   harness bench --set train.batch_size=128 --set train.threads=1`,
-		Args: cobra.NoArgs,
+		Args: keyValueArgs(&sets, cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := ablations.Override(training.BenchSpec(), sets)
 			if err != nil {

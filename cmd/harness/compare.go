@@ -30,11 +30,14 @@ final metrics. RUN is a run's id or name, as for show.`,
   harness compare CRATE-MAE/mask_ratio=0.75/seed=0 MAE/mask_ratio=0.75/seed=0 --experiment mask_ratio`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := store.OpenReadOnly(db)
+			st, err := readStore(db)
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			defer st.Close()
+			if err := checkExperiments(st, db, experiment); err != nil {
+				return err
+			}
 			runs := make([]store.Run, len(args))
 			specs := make([]map[string]string, len(args))
 			lasts := make([]map[string]string, len(args))
@@ -43,11 +46,11 @@ final metrics. RUN is a run's id or name, as for show.`,
 					return err
 				}
 				if specs[i], err = runner.SpecKeys(runs[i].ConfigJSON); err != nil {
-					return &exitError{exitFailed, fmt.Errorf("run %d: %w", runs[i].ID, err)}
+					return failed(fmt.Errorf("run %d: %w", runs[i].ID, err))
 				}
 				last, err := st.LastMetrics(runs[i].ID)
 				if err != nil {
-					return &exitError{exitFailed, err}
+					return failed(err)
 				}
 				lasts[i] = map[string]string{}
 				for k := range last {

@@ -26,13 +26,16 @@ wall_time, or as a JSON array of objects with those keys. wall_time is RFC
 			if format != runner.FormatCSV && format != runner.FormatJSON {
 				return invalid(fmt.Errorf("--format %s: want %s or %s", format, runner.FormatCSV, runner.FormatJSON))
 			}
-			st, err := store.OpenReadOnly(db)
+			st, err := readStore(db)
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			defer st.Close()
+			if err := checkExperiments(st, db, f.Experiment); err != nil {
+				return err
+			}
 			if err := runner.Export(cmd.OutOrStdout(), st, f, format); err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			return nil
 		},

@@ -31,7 +31,9 @@ func newLsCmd() *cobra.Command {
 train/loss, eval/recon_loss and eval/linear_probe_acc, and how long the last
 attempt took (so far, for a run still running). A run marked running whose
 harness is gone (its process dead on this host, or its heartbeat older than a
-minute) shows as "running (owner gone)"; the next harness run takes it over.`,
+minute) shows as "running (owner gone)"; the next harness run takes it over.
+The store is only read, read-only media included; a store that cannot be
+read as one or an unknown --experiment exits with status 2.`,
 		Example: `  harness ls
   harness ls --experiment mask_ratio --status failed --db runs.db`,
 		Args: cobra.NoArgs,
@@ -39,14 +41,17 @@ minute) shows as "running (owner gone)"; the next harness run takes it over.`,
 			if f.Status != "" && !slices.Contains(statuses, f.Status) {
 				return invalid(fmt.Errorf("--status %s: want one of %v", f.Status, statuses))
 			}
-			st, err := store.OpenReadOnly(db)
+			st, err := readStore(db)
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			defer st.Close()
+			if err := checkExperiments(st, db, f.Experiment); err != nil {
+				return err
+			}
 			runs, err := st.Runs(f)
 			if err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			live := runner.NewLiveness(runner.CurrentProvenance().Host)
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -54,7 +59,7 @@ minute) shows as "running (owner gone)"; the next harness run takes it over.`,
 			for _, r := range runs {
 				last, err := st.LastMetrics(r.ID)
 				if err != nil {
-					return &exitError{exitFailed, err}
+					return failed(err)
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", r.ID, r.Experiment, r.Name, statusText(r, live), numfmt.Thousands(r.ParamsTotal))
 				for _, k := range lsMetrics {

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"harness/model"
 	"harness/parity"
+	"harness/runner"
 	"harness/weights"
 )
 
@@ -61,6 +63,8 @@ func TestParamsRefusesBadInput(t *testing.T) {
 		{[]string{"params", "--set", "model.depth=two"}, "model.depth: \"two\" is a string, want an integer"},
 		{[]string{"params", "--set", "train.steps=5"}, "only model.* keys"},
 		{[]string{"params", "--set", "model.arch=resnet"}, "model.arch"},
+		{[]string{"params", "--set", "model.depth", "3"}, "--set takes KEY=VALUE, got model.depth"},
+		{[]string{"bench", "--set", "train.steps", "3"}, "--set takes KEY=VALUE, got train.steps"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := harness(tt.args...)
@@ -199,5 +203,15 @@ func TestBench(t *testing.T) {
 	}
 	if code, _, stderr := harness("bench", "--set", "train.batch_size=0"); code != 2 || !strings.Contains(stderr, "train.batch_size") {
 		t.Errorf("batch 0: exit %d, %q", code, stderr)
+	}
+}
+
+// The exit status of an interrupted command is the runner's for SIGINT.
+func TestExitStatuses(t *testing.T) {
+	if got := (&runner.Interrupt{Signal: syscall.SIGINT}).ExitCode(); got != exitInterrupted {
+		t.Errorf("SIGINT exits %d, exitInterrupted is %d", got, exitInterrupted)
+	}
+	if exitOK != 0 || exitFailed != 1 || exitInvalid != 2 {
+		t.Errorf("exit statuses %d %d %d, documented as 0 1 2", exitOK, exitFailed, exitInvalid)
 	}
 }

@@ -29,6 +29,7 @@ with --set, the default preset (` + model.DefaultPreset + `) with the overrides.
 		Example: `  harness params
   harness params mae_crate_base mae_vit_base
   harness params mae_crate_tiny --set model.img_size=32 --set model.patch_size=4 --json`,
+		Args: keyValueArgs(&sets, cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			names := args
 			if len(names) == 0 {

@@ -34,7 +34,7 @@ Exit status: 0 all pass, 1 some case fails, 2 a file cannot be read.`,
 				}
 				cases[i] = c
 			}
-			failed := 0
+			fails := 0
 			out := cmd.OutOrStdout()
 			for i, c := range cases {
 				name := strings.TrimSuffix(filepath.Base(args[i]), ".safetensors")
@@ -43,7 +43,7 @@ Exit status: 0 all pass, 1 some case fails, 2 a file cannot be read.`,
 					return invalid(fmt.Errorf("parity case %s: %w", args[i], err))
 				}
 				if !r.OK {
-					failed++
+					fails++
 				}
 				if asJSON {
 					b, _ := json.Marshal(r)
@@ -52,8 +52,8 @@ Exit status: 0 all pass, 1 some case fails, 2 a file cannot be read.`,
 					fmt.Fprintln(out, r)
 				}
 			}
-			if failed > 0 {
-				return &exitError{exitFailed, fmt.Errorf("%d of %d parity cases failed", failed, len(cases))}
+			if fails > 0 {
+				return failed(fmt.Errorf("%d of %d parity cases failed", fails, len(cases)))
 			}
 			return nil
 		},

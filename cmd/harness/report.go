@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"harness/reports"
-	"harness/store"
 )
 
 func newReportCmd() *cobra.Command {
@@ -26,31 +24,29 @@ counts and final metrics (mean ± std over seeds), CRATE-MAE against MAE for
 matched runs, and the best configuration per metric. Failed and unfinished
 runs are listed with their status and error.
 
-The store is only read. A missing store or an unknown experiment exits
-with status 2.`,
+The store is only read, read-only media included. A store that cannot be
+read as one (missing, another program's, of a newer schema) or an unknown
+experiment exits with status 2, as for ls, show, compare and export.`,
 		Example: `  harness report
   harness report --db runs/harness.db --experiment mask_ratio --out reports
   harness report --experiment mask_ratio --experiment sizes`,
 		Args:                  cobra.NoArgs,
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := os.Stat(db); err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					return invalid(fmt.Errorf("report: no store at %s (give its path with --db)", db))
-				}
-				return invalid(fmt.Errorf("report: %w", err))
-			}
-			s, err := store.OpenReadOnly(db)
+			s, err := readStore(db)
 			if err != nil {
-				return invalid(fmt.Errorf("report: %w", err))
+				return err
 			}
 			defer s.Close()
+			if err := checkExperiments(s, db, experiments...); err != nil {
+				return err
+			}
 			results, err := reports.Generate(s, reports.Options{Experiments: experiments, OutDir: out, StorePath: db})
 			if errors.Is(err, reports.ErrUnknownExperiment) {
 				return invalid(err)
 			}
 			if err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			w := cmd.OutOrStdout()
 			if len(results) == 0 {

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"harness/ablations"
+	"harness/internal/names"
 	"harness/internal/numfmt"
 	"harness/runner"
 	"harness/store"
@@ -42,23 +46,27 @@ worker killed by a signal, an I/O error or a full disk leaves it interrupted,
 and the next run of the same file resumes it. A full disk also stops the
 starting of new runs.
 
-Every problem with the file, the overrides or the datasets is reported before
-anything runs and before the store is written. This build computes on the
-CPU only: runs use CPU slots, as many at once as --workers says, by default
-as many as the cores allow given each run's train.threads. train.device =
-"cuda" is refused until the CUDA executor exists; "auto" runs on the CPU,
-and the harness says why. --dry-run shows each run's device.
+Every problem with the file, the overrides, the datasets, the names (the
+experiment's names a directory under --out), --out and the store is reported
+with exit status 2 before anything runs and before the store is written.
+This build computes on the CPU only: runs use CPU slots, as many at once as
+--workers says, by default as many as the cores allow given each run's
+train.threads. train.device = "cuda" is refused until the CUDA executor
+exists; "auto" runs on the CPU, and the harness says why. --dry-run shows
+each run's device.
 
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
 second Ctrl-C kills the workers at once.
 
 Exit status: 0 every run done, 1 some run failed or is not done, 2 invalid
-input, 130 (143) stopped by SIGINT (SIGTERM).`,
+input (the file, an override, a dataset, --out, or a store that is missing
+its directory, another program's or of a newer schema), 130 (143) stopped by
+SIGINT (SIGTERM).`,
 		Example: `  harness run experiments/mask_ratio.toml
   harness run experiments/mask_ratio.toml --dry-run
   harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs`,
-		Args: cobra.ExactArgs(1),
+		Args: keyValueArgs(&sets, cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 0 {
 				return invalid(fmt.Errorf("--workers: must be >= 0, got %d", workers))
@@ -75,6 +83,9 @@ input, 130 (143) stopped by SIGINT (SIGTERM).`,
 				return invalid(err)
 			}
 			if err := ablations.CheckData(runs); err != nil {
+				return invalid(err)
+			}
+			if err := checkOut(out, x.Name); err != nil {
 				return invalid(err)
 			}
 			note, cuda, err := resolveDevices(trainDevices(jobs))
@@ -103,11 +114,11 @@ input, 130 (143) stopped by SIGINT (SIGTERM).`,
 func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db, note string, opt runner.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return &exitError{exitFailed, fmt.Errorf("find the harness binary for the workers: %w", err)}
+		return failed(fmt.Errorf("find the harness binary for the workers: %w", err))
 	}
-	st, err := store.Open(db)
+	st, err := openStore(db)
 	if err != nil {
-		return &exitError{exitFailed, err}
+		return err
 	}
 	defer st.Close()
 	w := cmd.OutOrStdout()
@@ -124,13 +135,13 @@ func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db,
 	opt.Progress.Close()
 	notDone := summarize(w, x, outcomes)
 	if i, ok := errors.AsType[*runner.Interrupt](context.Cause(ctx)); ok {
-		return &exitError{i.ExitCode(), i}
+		return interrupted(i)
 	}
 	if err != nil {
-		return &exitError{exitFailed, err}
+		return failed(err)
 	}
 	if notDone > 0 {
-		return &exitError{exitFailed, fmt.Errorf("%d of %d runs of %s are not done", notDone, len(outcomes), x.Name)}
+		return failed(fmt.Errorf("%d of %d runs of %s are not done", notDone, len(outcomes), x.Name))
 	}
 	return nil
 }
@@ -188,4 +199,34 @@ func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, p runner
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// The modes of access(2): may write, may search a directory.
+const (
+	wOK = 0x2
+	xOK = 0x1
+)
+
+// checkOut reports why the run directories of the experiment, under
+// OUT/<experiment> as runner.Run makes them, could not be made: a path on
+// the way that is not a directory, or the nearest existing directory not
+// writable. It makes nothing.
+func checkOut(out, experiment string) error {
+	dir := filepath.Join(out, names.Escape(experiment))
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("--out %s: %s exists and is not a directory", out, p)
+		case err == nil:
+			if err := syscall.Access(p, wOK|xOK); err != nil {
+				return fmt.Errorf("--out %s: cannot write in %s: %w", out, p, err)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR): // ENOTDIR: a file on the way, found above
+			return fmt.Errorf("--out %s: %w", out, err)
+		case filepath.Dir(p) == p:
+			return nil
+		}
+	}
 }

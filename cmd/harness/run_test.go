@@ -487,17 +487,45 @@ func TestRunRefusesBadInput(t *testing.T) {
 		return sha256.Sum256(b)
 	}
 	before := hash()
+	name := func(n string) string { return strings.Replace(good, `name = "tiny"`, "name = "+n, 1) }
+	outFile := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(outFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := good + "\n#" + strings.Repeat("x", 1<<20) + "\n"
 	tests := []struct {
 		name, text string
 		args       []string
 		want       string
+		path       string // the experiment file, if not the text written to tiny.toml
 	}{
-		{"unknown key", strings.Replace(good, "steps = 40", "stepz = 40", 1), nil, "stepz"},
-		{"syntax error", strings.Replace(good, "[train]", "[train", 1), nil, "tiny.toml:"},
-		{"missing dataset", strings.Replace(good, `dataset = "synthetic"`, `dataset = "cifar10"`+"\npath = \"/nonexistent/cifar\"", 1), nil, "/nonexistent/cifar"},
-		{"impossible shape", strings.Replace(good, "patch_size = 4", "patch_size = 3", 1), nil, "patch_size"},
-		{"unknown override", good, []string{"--set", "train.nope=1"}, "train.nope"},
-		{"missing file", "", nil, "tiny.toml"},
+		{"unknown key", strings.Replace(good, "steps = 40", "stepz = 40", 1), nil, "stepz", ""},
+		{"syntax error", strings.Replace(good, "[train]", "[train", 1), nil, "tiny.toml:", ""},
+		{"unterminated table header", strings.Replace(good, "[model]", "[model", 1), nil,
+			"tiny.toml:7:7: expected '.' or ']' to end table name, but got '\\n' instead\n  6 | \n  7 | [model\n    |       ^\n  8 | img_size = 8\n", ""},
+		{"missing dataset", strings.Replace(good, `dataset = "synthetic"`, `dataset = "cifar10"`+"\npath = \"/nonexistent/cifar\"", 1), nil, "/nonexistent/cifar", ""},
+		{"impossible shape", strings.Replace(good, "patch_size = 4", "patch_size = 3", 1), nil, "patch_size", ""},
+		{"batch over the train split", strings.Replace(good, "batch_size = 8", "batch_size = 65", 1), nil, "train.batch_size: 65 exceeds the 64 images of the train split", ""},
+		{"eval size over its split", good, []string{"--set", "eval.probe_train=65"}, "eval.probe_train: 65 exceeds the 64 images of the train split", ""},
+		{"unknown override", good, []string{"--set", "train.nope=1"}, "train.nope", ""},
+		{"override without =", good, []string{"--set", "train.steps", "100"}, "--set takes KEY=VALUE, got train.steps", ""},
+		{"missing file", "", nil, "tiny.toml", ""},
+		{"a device", "", nil, "/dev/zero: not a regular file (a character device)", "/dev/zero"},
+		{"a directory", "", nil, "not a regular file (a directory)", dir},
+		{"over 1 MiB", big, nil, "tiny.toml: over 1048576 bytes", ""},
+		{"name ..", name(`".."`), nil, `[experiment] name: "..": unsafe name`, ""},
+		{"name .", name(`"."`), nil, `[experiment] name: ".": unsafe name`, ""},
+		{"name escaping --out", name(`"../../escaped"`), nil, "holds a path separator", ""},
+		{"name with a backslash", name(`'a\b'`), nil, "holds a path separator", ""},
+		{"name a lone space", name(`" "`), nil, "begins or ends with a space", ""},
+		{"name with a newline", name(`"a\nb"`), nil, "control character U+000A", ""},
+		{"name with a tab", name(`"a\tb"`), nil, "control character U+0009", ""},
+		{"name with NUL", name(`"a\u0000b"`), nil, "control character U+0000", ""},
+		{"name with ESC", name(`"a\u001b[2Jb"`), nil, "control character U+001B", ""},
+		{"name over 255 bytes", name(`"` + strings.Repeat("n", 256) + `"`), nil, "256 bytes, at most 255", ""},
+		{"variant name with a newline", strings.Replace(good, `name = "MAE"`, `name = "M\nAE"`, 1), nil, "control character U+000A", ""},
+		{"--out a file", good, []string{"--out", outFile}, "--out " + outFile + ": " + outFile + " exists and is not a directory", ""},
+		{"--out under a file", good, []string{"--out", filepath.Join(outFile, "out")}, outFile + " exists and is not a directory", ""},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(dir, "tiny.toml")
@@ -506,6 +534,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.text), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if tt.path != "" {
+			path = tt.path
 		}
 		args := append([]string{"run", path, "--db", db, "--out", filepath.Join(dir, "out")}, tt.args...)
 		code, out, stderr := harness(args...)
@@ -839,4 +870,132 @@ func fill(t *testing.T, path string, free int64) {
 	if err := f.Truncate(n - free); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// One fault of the store gives one exit status, 2, and one message from
+// every command, before anything is written: the file's bytes are
+// unchanged.
+func TestBadStoreSameExitCode(t *testing.T) {
+	dir := t.TempDir()
+	experiment := mae(t, dir)
+	foreign := filepath.Join(dir, "foreign.db")
+	db, err := sql.Open("sqlite3", "file:"+foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, what TEXT); INSERT INTO runs (what) VALUES ('theirs')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	text := filepath.Join(dir, "notes.db")
+	if err := os.WriteFile(text, []byte("not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nonexistent", "x.db")
+	stores := []struct {
+		path      string
+		want      string // from every command
+		wantWrite string // from run, if it says more
+	}{
+		{foreign, "store " + foreign + ": not a harness store: an SQLite database of another program", ""},
+		{text, "store " + text + ": not a harness store: not an SQLite database", ""},
+		{missing, "store " + missing + ": ", "directory " + filepath.Dir(missing) + " does not exist"},
+	}
+	commands := [][]string{
+		{"run", experiment, "--out", filepath.Join(dir, "out")},
+		{"ls"}, {"show", "1"}, {"compare", "1", "2"}, {"export"},
+		{"report", "--out", filepath.Join(dir, "reports")},
+	}
+	for _, s := range stores {
+		before, _ := os.ReadFile(s.path)
+		for _, c := range commands {
+			code, _, stderr := harness(append(c, "--db", s.path)...)
+			want := s.want
+			if c[0] == "run" && s.wantWrite != "" {
+				want = s.wantWrite
+			}
+			if code != 2 || !strings.Contains(stderr, want) {
+				t.Errorf("%s on %s: exit %d, %q; want 2 and %q", c[0], filepath.Base(s.path), code, stderr, want)
+			}
+			if after, _ := os.ReadFile(s.path); !bytes.Equal(before, after) {
+				t.Fatalf("%s changed %s", c[0], s.path)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the store's directory was made: %v", err)
+	}
+	for _, p := range []string{filepath.Join(dir, "out"), filepath.Join(dir, "reports")} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was made", p)
+		}
+	}
+}
+
+// An experiment the store does not know is invalid input for every
+// command that takes --experiment, with one message.
+func TestUnknownExperiment(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "harness.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutExperiment("tiny", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	want := "no experiment nosuch in " + db + " (it has: tiny)"
+	for _, c := range [][]string{
+		{"ls"}, {"export"}, {"show", "1"}, {"compare", "1", "2"},
+		{"report", "--out", filepath.Join(dir, "reports")},
+	} {
+		code, _, stderr := harness(append(c, "--db", db, "--experiment", "nosuch")...)
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, %q; want 2 and %q", c[0], code, stderr, want)
+		}
+	}
+	if code, out, stderr := harness("ls", "--db", db, "--experiment", "tiny"); code != 0 {
+		t.Errorf("ls of a known experiment: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// ls, show, compare, export and report read a store on read-only media.
+// The store's directory is mounted read-only in a mount namespace of the
+// harness's own (unshare -m, as root); where that is not allowed, the
+// test is skipped (the store's own tests cover the open).
+func TestReadOnlyStore(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, stderr := runHarness(t, dir, "run", mae(t, dir)); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	db := filepath.Join(dir, "harness.db")
+	before := sha256.Sum256(must(os.ReadFile(db)))
+	reports := t.TempDir()
+	for _, c := range [][]string{
+		{"ls"}, {"show", "1"}, {"compare", "1", "2"}, {"export"}, {"report", "--out", reports},
+	} {
+		script := `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 99; shift; exec "$@"`
+		args := append([]string{"-m", "sh", "-c", script, "sh", dir, os.Args[0]}, c...)
+		cmd := exec.Command("unshare", append(args, "--db", db)...)
+		cmd.Env = append(os.Environ(), asHarness+"=1")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 99 || errors.Is(err, exec.ErrNotFound) {
+			t.Skipf("cannot mount %s read-only here: %v\n%s", dir, err, out)
+		}
+		if err != nil || !strings.Contains(string(out), "MAE") && c[0] != "report" {
+			t.Errorf("%s on read-only media: %v\n%s", c[0], err, out)
+		}
+	}
+	if sha256.Sum256(must(os.ReadFile(db))) != before {
+		t.Error("the store changed")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

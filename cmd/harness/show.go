@@ -25,26 +25,29 @@ func newShowCmd() *cobra.Command {
   harness show CRATE-MAE/mask_ratio=0.75/seed=0 --experiment mask_ratio`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := store.OpenReadOnly(db)
+			st, err := readStore(db)
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			defer st.Close()
+			if err := checkExperiments(st, db, experiment); err != nil {
+				return err
+			}
 			r, err := findRun(st, args[0], experiment)
 			if err != nil {
 				return err
 			}
 			spec, err := runner.SpecKeys(r.ConfigJSON)
 			if err != nil {
-				return &exitError{exitFailed, fmt.Errorf("run %d: %w", r.ID, err)}
+				return failed(fmt.Errorf("run %d: %w", r.ID, err))
 			}
 			last, err := st.LastMetrics(r.ID)
 			if err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			arts, err := st.Artifacts(r.ID)
 			if err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			w := cmd.OutOrStdout()
 			writeRun(w, r)
@@ -76,7 +79,7 @@ func findRun(st *store.Store, ref, experiment string) (store.Run, error) {
 		return store.Run{}, invalid(err)
 	}
 	if err != nil {
-		return store.Run{}, &exitError{exitFailed, err}
+		return store.Run{}, failed(err)
 	}
 	return r, nil
 }

@@ -20,7 +20,7 @@ func newWorkerCmd() *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			if err := runner.Serve(ctx, args[0]); err != nil {
-				return &exitError{exitFailed, err}
+				return failed(err)
 			}
 			return nil
 		},
