@@ -92,9 +92,12 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	}
 	defer loader.Close()
 	noise := make([]float32, c.BatchSize*spec.Model.NumPatches())
+	// saved is the step of the last checkpoint; on cancellation just after
+	// it, writing it again would rotate out the one before.
+	saved := start
 	for step := start + 1; step <= c.Steps; step++ {
 		if err := ctx.Err(); err != nil {
-			if step-1 > start {
+			if step-1 > saved {
 				if err := save(dir, spec, step-1, m, opt, sink); err != nil {
 					return err
 				}
@@ -121,6 +124,7 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 			if err := save(dir, spec, step, m, opt, sink); err != nil {
 				return err
 			}
+			saved = step
 		}
 	}
 	return nil
