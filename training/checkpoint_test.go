@@ -197,3 +197,25 @@ func TestTrainRemovesStaleTemporaryFiles(t *testing.T) {
 	}
 	checkWarnings(t, r.warnings, []string{"removed the temporary files of writers that are gone: " + filepath.Base(stale)})
 }
+
+// Stopped right after a scheduled checkpoint, a run writes no second one of
+// that step, which would rotate out the one before.
+func TestStopAfterCheckpointKeepsTheOneBefore(t *testing.T) {
+	spec := tinySpec(model.ArchViT)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := newRecorder()
+	r.onMetrics = func(step int) {
+		if step == 16 {
+			cancel()
+		}
+	}
+	if err := Train(ctx, spec, dir, r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped run returned %v", err)
+	}
+	for name, want := range map[string]string{CheckpointName: "16", PrevCheckpointName: "8"} {
+		if got := readTensors(t, filepath.Join(dir, name)).Metadata["step"]; got != want {
+			t.Errorf("%s is of step %s, want %s", name, got, want)
+		}
+	}
+}
