@@ -13,7 +13,7 @@ import (
 )
 
 // A run's numbers do not depend on how many threads compute them: its
-// metrics and final weights and moments are the same bits on 1, 2 and 3
+// metrics and final weights and moments are the same bits on 1, 2, 3 and 8
 // threads, so a run resumed under another --workers continues its curve.
 func TestThreadsDoNotChangeResults(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -25,7 +25,7 @@ func TestThreadsDoNotChangeResults(t *testing.T) {
 		spec.Train.EvalEvery, spec.Train.LogEvery = 0, 1
 		var want *recorder
 		var wantTensors *weights.File
-		for _, threads := range []int{1, 2, 3} {
+		for _, threads := range []int{1, 2, 3, 8} {
 			spec.Train.Threads = threads
 			dir := t.TempDir()
 			r := newRecorder()
