@@ -47,12 +47,26 @@ func gemm(ta, tb bool, m, n, k int, alpha float32, a, b []float32, beta float32,
 }
 
 // Products of at least gemmSplitWork multiply-adds are split into bands of
-// rows of c, a multiple of gemmBand rows each (OpenBLAS's tile height), one
-// band per processor. Each element of c is computed as without the split.
+// rows of c, which the processors share: at most gemmBands bands, each
+// at least gemmMinBand rows and a multiple of 16 (OpenBLAS's tile height),
+// the last one shorter. The bands depend on the product's shape alone, not
+// on the thread count: OpenBLAS gives an element of c other low bits in a
+// band of another height (its kernels for small and edge blocks add in
+// other orders), so bands that followed the threads would make a run's
+// numbers depend on them. Each call packs the whole of op(b) again: on
+// the products of `harness bench` with the ViT, bands so chosen cost about
+// 2% over one band per thread, on one thread and on two. From 2304 rows
+// on there are 24 bands, shared out evenly on 2, 3, 4, 6, 8 or 12 threads.
 const (
 	gemmSplitWork = 1 << 21
-	gemmBand      = 16
+	gemmBands     = 24
+	gemmMinBand   = 96
 )
+
+// gemmBand is the height of the bands a product with m rows is split into.
+func gemmBand(m int) int {
+	return max(gemmMinBand, ((m+gemmBands-1)/gemmBands+15)/16*16)
+}
 
 // gemmStrided is gemm on matrices whose rows lie lda, ldb and ldc elements
 // apart, such as one head's columns of a token matrix.
@@ -60,12 +74,11 @@ func gemmStrided(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, 
 	if m == 0 || n == 0 {
 		return
 	}
-	if m*n*k < gemmSplitWork || m < 2*gemmBand {
+	if m*n*k < gemmSplitWork {
 		sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	parallel.For((m+gemmBand-1)/gemmBand, func(lo, hi int) {
-		r0, r1 := lo*gemmBand, min(hi*gemmBand, m)
+	parallel.Chunks(m, gemmBand(m), func(r0, r1 int) {
 		var ar []float32 // rows r0… of op(a)
 		if ta {
 			ar = a[r0:]
@@ -88,12 +101,15 @@ func sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	impl.Sgemm(opA, opB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// sumRowsBand is the number of columns of each of sumRows's OpenBLAS
+// calls: fixed, for the reason gemmBand is.
+const sumRowsBand = 16
+
 // sumRows sets dst[j] = Σ_r m[r, j] for an r×n matrix m: dst = mᵀ·1, in
-// parallel over bands of gemmBand columns.
+// parallel over bands of sumRowsBand columns.
 func sumRows(dst, m []float32, rows, n int) {
 	one := ones(rows)
-	parallel.For((n+gemmBand-1)/gemmBand, func(lo, hi int) {
-		c0, c1 := lo*gemmBand, min(hi*gemmBand, n)
+	parallel.Chunks(n, sumRowsBand, func(c0, c1 int) {
 		impl.Sgemv(blas.Trans, rows, c1-c0, 1, m[c0:], n, one, 1, 0, dst[c0:c1], 1)
 	})
 }

@@ -108,14 +108,12 @@ func (k layerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	w, chunks := k.width, (k.rows+layerNormChunk-1)/layerNormChunk
 	partial := takeFloats(2 * w * chunks) // per chunk: Σ dy x̂, then Σ dy
 	defer giveFloats(partial)
-	parallel.For(chunks, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			pg, pb := partial[2*c*w:(2*c+1)*w], partial[(2*c+1)*w:(2*c+2)*w]
-			clear(pg)
-			clear(pb)
-			from, to := c*layerNormChunk*w, min((c+1)*layerNormChunk, k.rows)*w // the chunk's elements
-			layerNormGradRows(dx[from:to], pg, pb, x[from:to], dy[from:to], gamma, w, k.eps)
-		}
+	parallel.Chunks(k.rows, layerNormChunk, func(lo, hi int) {
+		c := lo / layerNormChunk
+		pg, pb := partial[2*c*w:(2*c+1)*w], partial[(2*c+1)*w:(2*c+2)*w]
+		clear(pg)
+		clear(pb)
+		layerNormGradRows(dx[lo*w:hi*w], pg, pb, x[lo*w:hi*w], dy[lo*w:hi*w], gamma, w, k.eps)
 	})
 	clear(dg)
 	clear(db)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -356,6 +357,34 @@ func TestGemm(t *testing.T) {
 						t.Fatalf("%dx%dx%d ta=%v tb=%v: c[%d] = %v, want %v", m, n, k, ta, tb, i, c[i], w)
 					}
 				}
+			}
+		}
+	}
+}
+
+// gemm and sumRows give the same bits on any number of threads: how they
+// split their work follows the shapes alone (see gemmBand).
+func TestProductsIgnoreThreads(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
+	rng := rand.New(rand.NewPCG(11, 12))
+	const m, n, k = 544, 64, 256 // split into bands
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	normalFill(0, a, rng)
+	normalFill(0, b, rng)
+	var want [2][]float32
+	for _, threads := range []int{1, 2, 3} {
+		SetThreads(threads)
+		got := [2][]float32{make([]float32, m*n), make([]float32, k)}
+		gemm(false, false, m, n, k, 1, a, b, 0, got[0])
+		sumRows(got[1], a, m, k)
+		if threads == 1 {
+			want = got
+			continue
+		}
+		for i, name := range []string{"gemm", "sumRows"} {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%s on %d threads differs from 1 thread's", name, threads)
 			}
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"harness/data"
+	"harness/internal/atomicfile"
 	"harness/model"
 )
 
@@ -23,13 +25,28 @@ type Sink interface {
 	Artifact(kind, path string) error
 }
 
-// CheckpointName is the checkpoint's file name in a run's directory.
-const CheckpointName = "checkpoint.safetensors"
+// A Warner is a Sink that also takes warnings: what went wrong without
+// stopping the run, such as a corrupt checkpoint set aside. Train gives
+// the warnings meant for a Sink that is not a Warner to standard error,
+// which a worker's run log receives.
+type Warner interface {
+	Warn(msg string)
+}
+
+// warnFunc returns where the warnings of a run with sink go.
+func warnFunc(sink Sink) func(string) {
+	if w, ok := sink.(Warner); ok {
+		return w.Warn
+	}
+	return func(msg string) { fmt.Fprintf(os.Stderr, "training: warning: %s\n", msg) }
+}
 
 // Train pretrains the model spec describes, writing checkpoints and
-// artifacts into dir and every metric to sink. A checkpoint already in dir
-// is resumed from, and the run continues exactly as if never stopped. When
-// ctx is cancelled, Train writes a checkpoint and returns ctx's error.
+// artifacts into dir and every metric to sink. The newest sound checkpoint
+// already in dir is resumed from (see resume), and the run continues
+// exactly as if never stopped; temporary files of writers killed earlier
+// are removed. When ctx is cancelled, Train writes a checkpoint and
+// returns ctx's error.
 func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	if err := spec.Validate(); err != nil {
 		return err
@@ -52,8 +69,9 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
-	ckpt := filepath.Join(dir, CheckpointName)
-	start, err := loadCheckpoint(ckpt, spec, m, opt)
+	warn := warnFunc(sink)
+	removeStaleTemps(dir, warn)
+	start, err := resume(dir, spec, m, opt, warn)
 	if err != nil {
 		return err
 	}
@@ -74,10 +92,13 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	}
 	defer loader.Close()
 	noise := make([]float32, c.BatchSize*spec.Model.NumPatches())
+	// saved is the step of the last checkpoint; on cancellation just after
+	// it, writing it again would rotate out the one before.
+	saved := start
 	for step := start + 1; step <= c.Steps; step++ {
 		if err := ctx.Err(); err != nil {
-			if step-1 > start {
-				if err := save(ckpt, spec, step-1, m, opt, sink); err != nil {
+			if step-1 > saved {
+				if err := save(dir, spec, step-1, m, opt, sink); err != nil {
 					return err
 				}
 			}
@@ -100,9 +121,10 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 			}
 		}
 		if (c.CheckpointEvery > 0 && step%c.CheckpointEvery == 0) || step == c.Steps {
-			if err := save(ckpt, spec, step, m, opt, sink); err != nil {
+			if err := save(dir, spec, step, m, opt, sink); err != nil {
 				return err
 			}
+			saved = step
 		}
 	}
 	return nil
@@ -150,11 +172,25 @@ func (st *stepper) step(images, noise []float32, step int) (loss, lr float64, er
 	return loss, lr, nil
 }
 
-func save(path string, spec Spec, step int, m *model.Model, o *adamW, sink Sink) error {
-	if err := saveCheckpoint(path, spec, step, m, o); err != nil {
+// save writes the checkpoint of step into dir and records it.
+func save(dir string, spec Spec, step int, m *model.Model, o *adamW, sink Sink) error {
+	if err := saveCheckpoint(dir, spec, step, m, o); err != nil {
 		return err
 	}
-	return sink.Artifact("checkpoint", path)
+	return sink.Artifact("checkpoint", filepath.Join(dir, CheckpointName))
+}
+
+// removeStaleTemps removes the temporary files that writers killed before
+// finishing left in dir (a whole checkpoint among them, perhaps), and
+// says what it removed or could not.
+func removeStaleTemps(dir string, warn func(string)) {
+	removed, err := atomicfile.RemoveStale(dir)
+	if len(removed) > 0 {
+		warn(fmt.Sprintf("removed the temporary files of writers that are gone: %s", strings.Join(removed, ", ")))
+	}
+	if err != nil {
+		warn(err.Error())
+	}
 }
 
 // maskingNoise fills noise for one step from (seed, step) alone, so that a

@@ -15,12 +15,15 @@ import (
 // recorder is a Sink that keeps everything.
 type recorder struct {
 	resumed   []int
+	warnings  []string
 	metrics   map[int]map[string]float64
 	artifacts []string
 	onMetrics func(step int)
 }
 
 func newRecorder() *recorder { return &recorder{metrics: map[int]map[string]float64{}} }
+
+func (r *recorder) Warn(msg string) { r.warnings = append(r.warnings, msg) }
 
 func (r *recorder) Resumed(step int) error { r.resumed = append(r.resumed, step); return nil }
 

@@ -158,17 +158,20 @@ func WriteSafetensors(path string, f *File) (err error) {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		if _, err := w.Write(header); err != nil {
+	return atomicfile.Write(path, func(w io.Writer) error { return writeFile(w, header, f.Tensors) })
+}
+
+// writeFile writes the header, then the tensors' data in order.
+func writeFile(w io.Writer, header []byte, tensors []Tensor) error {
+	if _, err := w.Write(header); err != nil {
+		return err
+	}
+	for _, t := range tensors {
+		if _, err := w.Write(t.Data); err != nil {
 			return err
 		}
-		for _, t := range f.Tensors {
-			if _, err := w.Write(t.Data); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // EncodeSafetensors returns f in the safetensors format. The header is

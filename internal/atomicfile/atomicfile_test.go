@@ -34,3 +34,30 @@ func TestWrite(t *testing.T) {
 		t.Error("wrote into a missing directory")
 	}
 }
+
+func TestWriteKeepingPrevious(t *testing.T) {
+	dir := t.TempDir()
+	path, prev := filepath.Join(dir, "f"), filepath.Join(dir, "f.prev")
+	for _, content := range []string{"one", "two", "three"} {
+		if err := WriteKeepingPrevious(path, prev, writeString(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for file, want := range map[string]string{path: "three", prev: "two"} {
+		if b, err := os.ReadFile(file); err != nil || string(b) != want {
+			t.Errorf("%s holds %q, %v; want %q", filepath.Base(file), b, err, want)
+		}
+	}
+	// a failed write rotates nothing
+	boom := errors.New("boom")
+	if err := WriteKeepingPrevious(path, prev, func(io.Writer) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("error %v, want boom", err)
+	}
+	if b, _ := os.ReadFile(prev); string(b) != "two" {
+		t.Errorf("after a failed write the previous file holds %q, want two", b)
+	}
+}
+
+func writeString(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+}
