@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 	var (
 		db, out     string
 		sets        []string
+		sweeps      []string
 		workers     int
 		runsPerGPU  int
 		dryRun      bool
@@ -46,6 +47,14 @@ worker killed by a signal, an I/O error or a full disk leaves it interrupted,
 and the next run of the same file resumes it. A full disk also stops the
 starting of new runs.
 
+--sweep KEY=V1,V2,... adds an ablation axis of KEY without editing the file,
+innermost (after the file's axes), for every variant; on a key the file
+already ablates, it replaces that axis's values (keeping its name and
+variants) and says so. Its values are read as --set reads one, with the key's
+type; KEY={ log_uniform = [1e-4, 1e-2], count = 8 } samples them as a file's
+values table does. Repeatable; the runs it makes are named and stored as if
+the file had the axis.
+
 Every problem with the file, the overrides, the datasets, the names (the
 experiment's names a directory under --out), --out and the store is reported
 with exit status 2 before anything runs and before the store is written.
@@ -65,7 +74,9 @@ its directory, another program's or of a newer schema), 130 (143) stopped by
 SIGINT (SIGTERM).`,
 		Example: `  harness run experiments/mask_ratio.toml
   harness run experiments/mask_ratio.toml --dry-run
-  harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs`,
+  harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs
+  harness run experiments/mask_ratio.toml --sweep train.blr=1e-3,4e-3 --dry-run
+  harness run experiments/ista_step.toml --sweep 'model.step_size={ log_uniform = [0.01, 1], count = 4 }'`,
 		Args: keyValueArgs(&sets, cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 0 {
@@ -74,9 +85,12 @@ SIGINT (SIGTERM).`,
 			if runsPerGPU < 0 {
 				return invalid(fmt.Errorf("--runs-per-gpu: must be >= 0, got %d", runsPerGPU))
 			}
-			x, runs, err := ablations.Load(args[0], sets)
+			x, runs, err := ablations.LoadWith(args[0], ablations.Options{Sets: sets, Sweeps: sweeps})
 			if err != nil {
 				return invalid(err)
+			}
+			for _, n := range x.Notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 			}
 			jobs, err := runner.Plan(runs)
 			if err != nil {
@@ -102,6 +116,7 @@ SIGINT (SIGTERM).`,
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&out, "out", "out", "where runs keep checkpoints, artifacts and logs")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a key of every run, as KEY=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&sweeps, "sweep", nil, "add an ablation axis, as KEY=V1,V2,... or KEY={ uniform = [A, B], count = N } (repeatable; replaces the file's axis of KEY)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "runs at once; 0: as many as the cores allow")
 	cmd.Flags().IntVar(&runsPerGPU, "runs-per-gpu", 0, "runs at once on one GPU; 0: as many as fit its memory, at most 8 (no effect until the CUDA executor exists)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the runs with their parameter counts, and do nothing else")
