@@ -8,8 +8,8 @@ import (
 
 // Reference is a file's [report] reference: the runs of another
 // experiment that a report of this one draws as a reference, such as the
-// MAE runs of mask_ratio for ista_step, whose MAE variant has no step
-// size to vary:
+// MAE runs of mask_ratio at mask ratio 0.75 for a study of CRATE-MAE alone
+// on the same recipe:
 //
 //	[report]
 //	reference = { experiment = "mask_ratio", variant = "MAE", axes = { "train.mask_ratio" = 0.75 } }
