@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // SampleDigits is the number of significant digits a sampled float keeps,
@@ -237,6 +236,6 @@ func round(v float64) float64 {
 // fnv64a is the FNV-1a 64-bit hash of s.
 func fnv64a(s string) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(strings.TrimSpace(s)))
+	h.Write([]byte(s))
 	return h.Sum64()
 }
