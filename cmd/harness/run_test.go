@@ -666,15 +666,21 @@ func TestConcurrentHarnessesOwnOut(t *testing.T) {
 
 // A harness SIGKILLed alone, its worker left behind, is gone: its worker
 // dies with it, harness ls says so, and a harness started anywhere takes
-// the run over and completes it as if it had never stopped.
+// the run over and completes it as if it had never stopped, resuming from
+// the checkpoint in the run's directory wherever it is (harness show names
+// it), or, if that directory is gone, starting afresh in its own --out and
+// saying why in the run's log.
 func TestTakeoverOfKilledHarness(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		workdir string // of the second harness
+		moved   bool   // the first harness's out/ is moved away before the takeover
 		resumes bool   // from the first harness's checkpoint
+		dir     string // the run's directory after the takeover, under root
 	}{
-		{"same directory", "a", true},
-		{"another directory", "b", false},
+		{"same directory", "a", false, true, "a/out"},
+		{"another directory", "b", false, true, "a/out"},
+		{"another directory, the first's out moved away", "b", true, false, "b/out"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -704,6 +710,12 @@ func TestTakeoverOfKilledHarness(t *testing.T) {
 			if got := lsStatus(t, db, 1); got != "running (owner gone)" {
 				t.Errorf("ls of a killed harness's run: %q, want running (owner gone)\n%s", got, out)
 			}
+			moved := filepath.Join(root, "a", "moved")
+			if tt.moved {
+				if err := os.Rename(filepath.Join(root, "a", "out"), moved); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			code, again, stderr := runHarness(t, filepath.Join(root, tt.workdir), "run", "tiny.toml", "--db", db)
 			if code != 0 || !strings.Contains(again, "run 1 CRATE-MAE/seed=0: started on cpu") || !strings.Contains(again, "taken over from a harness that is gone") {
@@ -713,8 +725,25 @@ func TestTakeoverOfKilledHarness(t *testing.T) {
 				t.Errorf("resumed %v, want %v\n%s", resumed, tt.resumes, again)
 			}
 			checkAllDone(t, root, 2)
-			if n := starts(t, root, 1, filepath.Join(root, "a", "out"), filepath.Join(root, "b", "out")); n != 2 {
+			outs := []string{filepath.Join(root, "a", "out"), moved, filepath.Join(root, "b", "out")}
+			if n := starts(t, root, 1, outs...); n != 2 {
 				t.Errorf("run 1 started %d times, want 2", n)
+			}
+			dirs := runDirs(t, 1, filepath.Join(root, tt.dir))
+			if len(dirs) != 1 {
+				t.Fatalf("run 1's directories under %s: %v, want one", tt.dir, dirs)
+			}
+			if code, out, _ := harness("show", "--db", db, "1"); code != 0 || !regexp.MustCompile(`(?m)^directory +`+regexp.QuoteMeta(dirs[0])+`$`).MatchString(out) {
+				t.Errorf("show does not name run 1's directory %s: exit %d\n%s", dirs[0], code, out)
+			}
+			if tt.moved {
+				b, err := os.ReadFile(filepath.Join(dirs[0], "log.txt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), "is not used (it does not exist)") {
+					t.Errorf("the run's log does not say why its recorded directory is not used:\n%s", b)
+				}
 			}
 			checkUnbroken(t, root, mae)
 		})
