@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,10 +70,14 @@ func mae(t *testing.T, dir string) string {
 	return writeExperiment(t, dir, "[0]", "MAE", `{ "model.arch" = "vit" }`)
 }
 
+// harnessBinary is the harness binary the process tests run: this test
+// binary, unless the soak built one.
+var harnessBinary = os.Args[0]
+
 // command returns the harness command line args, run in dir, in a process
 // group of its own.
 func command(dir string, args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(harnessBinary, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), asHarness+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -346,14 +352,8 @@ func TestKilledHarnessResumes(t *testing.T) {
 	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
 		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
 	}
-	got, want := metrics(t, dir), metrics(t, fresh)
-	if len(got) != len(want) {
-		t.Errorf("%d metrics, want %d as in a fresh store", len(got), len(want))
-	}
-	for k, w := range want {
-		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
-			t.Errorf("%s = %v, want %v as in a fresh store", k, g, w)
-		}
+	for _, d := range metricDiffs(metrics(t, dir), metrics(t, fresh)) {
+		t.Errorf("%s, as in a fresh store", d)
 	}
 }
 
@@ -555,25 +555,42 @@ func checkUnbroken(t *testing.T, dir string, exp func(t *testing.T, dir string) 
 	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
 		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
 	}
-	got, want := metrics(t, dir), metrics(t, fresh)
-	if len(got) != len(want) {
-		t.Errorf("%d metrics, want %d as in an unbroken run", len(got), len(want))
+	for _, d := range metricDiffs(metrics(t, dir), metrics(t, fresh)) {
+		t.Errorf("%s, as in an unbroken run", d)
 	}
-	for k, w := range want {
+}
+
+// metricDiffs says how the metrics got (as metrics reads them) differ from
+// want, bit for bit: a count that differs, and each value missing or not
+// the same bits.
+func metricDiffs(got, want map[string]float64) []string {
+	var diffs []string
+	if len(got) != len(want) {
+		diffs = append(diffs, fmt.Sprintf("%d metrics, want %d", len(got), len(want)))
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		w := want[k]
 		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
-			t.Errorf("%s = %v, want %v as in an unbroken run", k, g, w)
+			diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", k, g, w))
 		}
 	}
+	return diffs
 }
 
 // workerOf returns the pid of the worker process, the child, of the
 // harness process pid.
 func workerOf(t *testing.T, pid int) int {
 	t.Helper()
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		t.Fatal(err)
+	child, ok := childOf(pid)
+	if !ok {
+		t.Fatalf("harness %d has no worker process", pid)
 	}
+	return child
+}
+
+// childOf returns the pid of a child of the process pid, if it has one.
+func childOf(pid int) (int, bool) {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -584,11 +601,10 @@ func workerOf(t *testing.T, pid int) int {
 		if len(fields) > 1 && fields[1] == fmt.Sprint(pid) {
 			var child int
 			fmt.Sscan(strings.TrimPrefix(filepath.Dir(path), "/proc/"), &child)
-			return child
+			return child, true
 		}
 	}
-	t.Fatalf("harness %d has no worker process", pid)
-	return 0
+	return 0, false
 }
 
 // dead reports whether the process pid is gone: no such process, or a
