@@ -214,6 +214,8 @@ func landed(kind string, ws syscall.WaitStatus) (ok, normal bool) {
 		return ws.Exited() && ws.ExitStatus() == 143, ws.Exited() && ws.ExitStatus() <= 1
 	case "SIGINT":
 		return ws.Exited() && ws.ExitStatus() == 130, ws.Exited() && ws.ExitStatus() <= 1
+	case "none":
+		return false, ws.Exited() && ws.ExitStatus() <= 1
 	}
 	// a killed worker leaves its run interrupted: exit 1
 	return ws.Exited() && ws.ExitStatus() == 1, ws.Exited() && ws.ExitStatus() == 0
@@ -233,6 +235,7 @@ func (s *soak) attempt(r *soakRound) bool {
 	delay := time.Duration(s.rng.Int64N(int64(s.refTime)))
 	select {
 	case <-victim.exited:
+		kind = "none" // done first; its pid may be another process's by now
 	case <-time.After(delay):
 	}
 	pid := victim.cmd.Process.Pid
@@ -247,9 +250,17 @@ func (s *soak) attempt(r *soakRound) bool {
 		syscall.Kill(pid, syscall.SIGINT)
 	case "SIGKILL worker":
 		// between runs the harness has no worker for a moment
+		kind = "none"
+	look:
 		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			select {
+			case <-victim.exited:
+				break look
+			default:
+			}
 			if w, ok := childOf(pid); ok {
 				syscall.Kill(w, syscall.SIGKILL)
+				kind = "SIGKILL worker"
 				break
 			}
 		}
@@ -268,7 +279,7 @@ func (s *soak) attempt(r *soakRound) bool {
 				filepath.Base(r.dir), r.attempts, kind, who, p.err, hung, p.out.String()))
 		}
 	}
-	if ok {
+	if ok && kind != "none" {
 		s.kills[kind]++
 	} else {
 		s.missed++
@@ -329,13 +340,23 @@ func (s *soak) concurrentRound() {
 }
 
 // runsDone counts the runs done in the store of the round in dir, 0 if it
-// has no store yet.
+// has no store yet, or one without runs (killed as it was made).
 func runsDone(t *testing.T, dir string) int {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(dir, "harness.db")); err != nil {
+	path := filepath.Join(dir, "harness.db")
+	if _, err := os.Stat(path); err != nil {
 		return 0
 	}
-	return count(t, openDB(t, dir), `SELECT count(*) FROM runs WHERE status = 'done'`)
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM runs WHERE status = 'done'`).Scan(&n); err != nil {
+		return 0
+	}
+	return n
 }
 
 // check looks at the store and run directories of round r, noting its
