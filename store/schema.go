@@ -74,4 +74,11 @@ CREATE TABLE meta (
 );
 INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 `,
+	// Version 3: the run's directory. run_dir is the absolute path of the
+	// directory where the run's last claim keeps its checkpoint, artifacts
+	// and log, so that a harness with another output directory that takes
+	// the run over resumes from that checkpoint.
+	`
+ALTER TABLE runs ADD COLUMN run_dir TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -8,7 +8,8 @@
 //	runs(id, experiment, name, config_json, config_hash, status, seed, device,
 //	     params_total, params_trainable, started_at, finished_at, error,
 //	     host, code_version, command,
-//	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at)
+//	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at,
+//	     run_dir)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
 //	meta(key, value)
@@ -29,7 +30,9 @@
 // owner refreshes heartbeat_at while it executes the run. Every write a
 // [Held] run makes checks the token, so a process that lost its claim
 // cannot write to the run. The owner columns of a run no longer running
-// name its last owner.
+// name its last owner. run_dir is the absolute path of the directory that
+// the run's last claim keeps its checkpoint, artifacts and log in (empty if
+// none was recorded).
 //
 // meta holds the store's identity, store_id: random hex drawn when the
 // schema is created (see [Store.ID]).
@@ -115,6 +118,9 @@ type Run struct {
 	Command         string
 	Owner           Owner     // the claim that runs it, or last ran it
 	Heartbeat       time.Time // the owner's last sign of life; zero if none
+	// Dir is the directory the run's last claim recorded for its
+	// checkpoint, artifacts and log; "" if none.
+	Dir string
 }
 
 // An Owner is the process that claimed a run, and the claim.
@@ -383,7 +389,7 @@ FROM experiments ORDER BY name`)
 const runColumns = `id, experiment, name, config_json, config_hash, status, seed, device,
 	params_total, params_trainable, started_at, finished_at, error,
 	host, code_version, command,
-	owner_host, owner_pid, owner_start, owner_token, heartbeat_at`
+	owner_host, owner_pid, owner_start, owner_token, heartbeat_at, run_dir`
 
 // scanRun scans a row of runColumns.
 func scanRun(row interface{ Scan(...any) error }) (Run, error) {
@@ -392,7 +398,7 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	err := row.Scan(&r.ID, &r.Experiment, &r.Name, &r.ConfigJSON, &r.ConfigHash, &r.Status,
 		&r.Seed, &r.Device, &r.ParamsTotal, &r.ParamsTrainable, &started, &finished, &r.Error,
 		&r.Host, &r.CodeVersion, &r.Command,
-		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat)
+		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat, &r.Dir)
 	if err != nil {
 		return Run{}, err
 	}
@@ -426,6 +432,12 @@ type ClaimOptions struct {
 	// Gone reports whether the owner of a run marked running is provably
 	// gone, which lets the claim take the run over. Nil: never.
 	Gone func(Run) bool
+	// Dir, if set, gives the directory of the run being claimed, which the
+	// claim records in runs.run_dir. It is called within the claim's
+	// transaction with the run as stored, its id and the directory its
+	// last claim recorded (Run.Dir) included, so it must be quick. Nil:
+	// the recorded directory is kept.
+	Dir func(Run) string
 }
 
 // A Claim is the outcome of ClaimAs.
@@ -447,7 +459,8 @@ type Claim struct {
 // set, or running under an owner that opt.Gone says is gone (and still
 // under the token it read), it marks the run running, started now on
 // r.Device, with r's parameter counts and provenance (host, code version,
-// command), owned by opt.Owner under a fresh token, with a heartbeat now.
+// command), owned by opt.Owner under a fresh token, with a heartbeat now,
+// and in the directory opt.Dir gives.
 // A run that is running under a live owner, done, or failed without
 // RetryFailed is returned as stored, unclaimed. Two processes claiming the
 // same run thus never both execute it.
@@ -509,15 +522,20 @@ WHERE experiment = ? AND config_hash = ?`, r.Experiment, r.ConfigHash))
 	}
 	now := formatTime(time.Now())
 	o := opt.Owner
+	dir := cur.Dir
+	if opt.Dir != nil {
+		dir = opt.Dir(cur)
+	}
 	run, err := scanRun(tx.QueryRow(`UPDATE runs SET
 	status = 'running', device = ?, params_total = ?, params_trainable = ?,
 	host = ?, code_version = ?, command = ?,
 	started_at = ?, finished_at = NULL, error = '',
-	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?
+	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?,
+	run_dir = ?
 WHERE id = ? AND status = ? AND owner_token = ?
 RETURNING `+runColumns,
 		r.Device, r.ParamsTotal, r.ParamsTrainable, r.Host, r.CodeVersion, r.Command, now,
-		o.Host, o.PID, o.Start, o.Token, now,
+		o.Host, o.PID, o.Start, o.Token, now, dir,
 		cur.ID, cur.Status, cur.Owner.Token))
 	if err != nil {
 		return Claim{}, err

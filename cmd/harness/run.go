@@ -40,7 +40,9 @@ left running by a harness that is gone (its process dead on this host, or its
 heartbeat older than a minute on another). Runs another live harness process is
 executing are waited for. Each run trains in a worker process of its own;
 checkpoints, artifacts and the worker's log go to
-OUT/<experiment>/<store id>-<run id>/.
+OUT/<experiment>/<store id>-<run id>/. The store records each run's
+directory: a run resumed or taken over by a harness with another --out
+continues in the directory of its checkpoint while that still exists.
 
 A run fails by its own fault only (a diverging loss, a bug, invalid data); a
 worker killed by a signal, an I/O error or a full disk leaves it interrupted,

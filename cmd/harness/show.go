@@ -105,6 +105,9 @@ func writeRun(w io.Writer, r store.Run) {
 	if r.Status == store.StatusRunning && r.Owner.PID > 0 {
 		row("owner", fmt.Sprintf("pid %d on %s, last heartbeat %s", r.Owner.PID, r.Owner.Host, r.Heartbeat.Format(time.RFC3339)))
 	}
+	if r.Dir != "" {
+		row("directory", r.Dir)
+	}
 	row("host", r.Host)
 	row("code version", r.CodeVersion)
 	row("command", r.Command)
