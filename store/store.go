@@ -157,6 +157,10 @@ type Experiment struct {
 type Filter struct {
 	Experiment string
 	Status     string
+	Name       string
+	// Current selects only the runs of their experiment's current version
+	// (all runs of an experiment that has no versions).
+	Current bool
 }
 
 // Open opens the store at path for reading and writing, creating the file
@@ -691,6 +695,13 @@ func (s *Store) Runs(f Filter) ([]Run, error) {
 	if f.Status != "" {
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
+	}
+	if f.Name != "" {
+		where = append(where, "name = ?")
+		args = append(args, f.Name)
+	}
+	if f.Current {
+		where = append(where, inCurrentVersion)
 	}
 	q := `SELECT ` + runColumns + ` FROM runs`
 	if len(where) > 0 {
