@@ -110,9 +110,10 @@ type experiment struct {
 	statusCount map[string]int
 }
 
-// load reads an experiment's runs and their metrics and groups them.
-func load(s *store.Store, name string, rec store.Experiment) (*experiment, error) {
-	runs, err := s.Runs(store.Filter{Experiment: name})
+// load reads an experiment's runs, those of its current version unless
+// allVersions, and their metrics and groups them.
+func load(s *store.Store, name string, rec store.Experiment, allVersions bool) (*experiment, error) {
+	runs, err := s.Runs(store.Filter{Experiment: name, Current: !allVersions})
 	if err != nil {
 		return nil, err
 	}

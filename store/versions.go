@@ -44,6 +44,9 @@ type VersionChange struct {
 	// Previous, of Previous not in Version, and of both, in the order
 	// given (Removed: by name).
 	Added, Removed, Unchanged []VersionRun
+	// Known counts the runs of Added that the store already has, as
+	// from a version before Previous.
+	Known int
 }
 
 // VersionHash is the hash identifying a version: SHA-256 of the text and
@@ -154,9 +157,15 @@ func planVersion(tx querier, experiment, text string, overrides []string, runs [
 		in[r.ConfigHash] = true
 		if _, ok := old[r.ConfigHash]; ok {
 			c.Unchanged = append(c.Unchanged, r)
-		} else {
-			c.Added = append(c.Added, r)
+			continue
 		}
+		c.Added = append(c.Added, r)
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM runs WHERE experiment = ? AND config_hash = ?`,
+			experiment, r.ConfigHash).Scan(&n); err != nil {
+			return c, err
+		}
+		c.Known += n
 	}
 	for h, name := range old {
 		if !in[h] {

@@ -87,7 +87,8 @@ func TestVersions(t *testing.T) {
 
 func equalChange(a, b VersionChange) bool {
 	return a.Experiment == b.Experiment && a.Version == b.Version && a.Previous == b.Previous && a.New == b.New &&
-		slices.Equal(a.Added, b.Added) && slices.Equal(a.Removed, b.Removed) && slices.Equal(a.Unchanged, b.Unchanged)
+		slices.Equal(a.Added, b.Added) && slices.Equal(a.Removed, b.Removed) && slices.Equal(a.Unchanged, b.Unchanged) &&
+		a.Known == b.Known
 }
 
 // claimHashes claims runs of experiment x with the given config hashes,
@@ -100,6 +101,17 @@ func claimHashes(t *testing.T, s *Store, hashes ...string) map[string]int64 {
 		ids[h] = claimNew(t, s, r).ID
 	}
 	return ids
+}
+
+func TestVersionKnownRuns(t *testing.T) {
+	s, _ := newStore(t)
+	claimHashes(t, s, "h-a")
+	must(s.PutVersion("x", "", "steps = 300", nil, []VersionRun{{"a", "h-a"}, {"b", "h-b"}}))
+	must(s.PutVersion("x", "", "steps = 350", nil, []VersionRun{{"c", "h-c"}}))
+	c := must(s.PutVersion("x", "", "steps = 300", nil, []VersionRun{{"a", "h-a"}, {"b", "h-b"}}))
+	if c.Version != 3 || len(c.Added) != 2 || c.Known != 1 {
+		t.Errorf("back to the first text: %+v, want version 3, 2 runs added, 1 of them known", c)
+	}
 }
 
 func TestCurrentFilter(t *testing.T) {
