@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"unsafe"
 
 	"harness/runner"
 	"harness/store"
@@ -51,10 +53,13 @@ func describeChange(c store.VersionChange) string {
 	return fmt.Sprintf("%s (changed from version %d): %s", head, c.Previous, strings.Join(parts, ", "))
 }
 
-// plural is "1 run", "2 runs".
+// plural is "1 run", "2 runs", "2 run directories".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return fmt.Sprintf("1 %s", noun)
+	}
+	if s, ok := strings.CutSuffix(noun, "y"); ok {
+		return fmt.Sprintf("%d %sies", n, s)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
@@ -235,14 +240,16 @@ func tagsText(tags []store.Tag) string {
 	return strings.Join(s, ",")
 }
 
-// isTerminal reports whether r is a terminal.
+// isTerminal reports whether r is a terminal: a file that answers the
+// terminal's ioctl, which /dev/null, a character device too, does not.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
 }
 
 // writeStore opens the existing store at path for writing, as rm, tag

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -118,5 +120,210 @@ func TestVersions(t *testing.T) {
 	}
 	if code, out, stderr = runHarness(t, dir, "run", "tiny.toml", "--dry-run"); code != 0 || !strings.Contains(out, "experiment tiny: version 3 (unchanged): 2 runs\n") {
 		t.Errorf("dry run of the current text: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// rm deletes the runs named, their rows and their directories and nothing
+// else; without --yes and with no terminal it deletes nothing and exits
+// with status 2.
+func TestRm(t *testing.T) {
+	dir := t.TempDir()
+	path := mae(t, dir)
+	if code, out, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, stderr)
+	}
+	setSteps(t, path, "40", "30")
+	if code, out, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("second run: exit %d\n%s%s", code, out, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	if code, o, stderr := runHarness(t, dir, "tag", "1", "--add", "x"); code != 0 {
+		t.Fatalf("tag: exit %d\n%s%s", code, o, stderr)
+	}
+	if code, o, stderr := runHarness(t, dir, "note", "1", "n"); code != 0 {
+		t.Fatalf("note: exit %d\n%s%s", code, o, stderr)
+	}
+	db := openDB(t, dir)
+	rows := func() string {
+		var parts []string
+		for _, table := range []string{"runs", "metrics", "artifacts", "run_tags", "notes", "version_runs", "experiment_versions"} {
+			parts = append(parts, fmt.Sprintf("%s %d", table, count(t, db, `SELECT count(*) FROM `+table)))
+		}
+		return strings.Join(parts, ", ")
+	}
+	before := rows()
+	stray := filepath.Join(out, "tiny", "keep.txt")
+	if err := os.WriteFile(stray, []byte("not a run's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// no --yes, no terminal: nothing
+	code, o, stderr := runHarness(t, dir, "rm", "1", "2")
+	if code != 2 || !strings.Contains(stderr, "would delete 2 runs of tiny and their directories; give --yes") {
+		t.Errorf("rm without --yes: exit %d\n%s%s", code, o, stderr)
+	}
+	if got := rows(); got != before {
+		t.Errorf("rm without --yes changed the store: %s, was %s", got, before)
+	}
+	if n := len(runDirs(t, 1, out)) + len(runDirs(t, 2, out)); n != 2 {
+		t.Errorf("rm without --yes: %d run directories of runs 1 and 2 left, want 2", n)
+	}
+
+	code, o, stderr = runHarness(t, dir, "rm", "1", "--yes", "--db", filepath.Join(dir, "harness.db"))
+	if code != 0 || !strings.Contains(o, "deleted 1 run of tiny; 1 run directory removed") {
+		t.Fatalf("rm 1 --yes: exit %d\n%s%s", code, o, stderr)
+	}
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{`SELECT count(*) FROM runs WHERE id = 1`, 0},
+		{`SELECT count(*) FROM metrics WHERE run_id = 1`, 0},
+		{`SELECT count(*) FROM artifacts WHERE run_id = 1`, 0},
+		{`SELECT count(*) FROM run_tags`, 0},
+		{`SELECT count(*) FROM notes`, 0},
+		{`SELECT count(*) FROM version_runs`, 3},
+		{`SELECT count(*) FROM runs`, 3},
+		{`SELECT count(*) FROM metrics WHERE run_id = 2 AND key = 'train/loss'`, 4},
+	} {
+		if got := count(t, db, tc.query); got != tc.want {
+			t.Errorf("after rm 1: %s: %d, want %d", tc.query, got, tc.want)
+		}
+	}
+	if d := runDirs(t, 1, out); len(d) != 0 {
+		t.Errorf("rm 1 left its directory %v", d)
+	}
+	for _, id := range []int{2, 3, 4} {
+		if len(runDirs(t, id, out)) != 1 {
+			t.Errorf("rm 1 removed the directory of run %d", id)
+		}
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Errorf("rm 1 removed a file not a run's: %v", err)
+	}
+
+	// a directory that is not the run's is left, and said so
+	d2 := runDirs(t, 2, out)[0]
+	if err := os.WriteFile(filepath.Join(d2, "run.json"), []byte(`{"store_id":"other","run_id":2,"config_hash":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, o, stderr = runHarness(t, dir, "rm", "2", "--yes")
+	if code != 1 || !strings.Contains(stderr, "not to this run; left it") || count(t, db, `SELECT count(*) FROM runs WHERE id = 2`) != 0 {
+		t.Errorf("rm of a run whose directory is another's: exit %d\n%s%s", code, o, stderr)
+	}
+	if _, err := os.Stat(d2); err != nil {
+		t.Errorf("rm removed a directory not the run's: %v", err)
+	}
+
+	// the experiment whole
+	code, o, stderr = runHarness(t, dir, "rm", "--experiment", "tiny", "--yes")
+	if code != 0 || !strings.Contains(o, "deleted 2 runs of tiny; 2 run directories removed") {
+		t.Errorf("rm --experiment: exit %d\n%s%s", code, o, stderr)
+	}
+	if got := rows(); got != "runs 0, metrics 0, artifacts 0, run_tags 0, notes 0, version_runs 0, experiment_versions 0" {
+		t.Errorf("after rm --experiment: %s", got)
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Errorf("rm --experiment removed a file not a run's: %v", err)
+	}
+
+	// bad input
+	for _, args := range [][]string{{"rm"}, {"rm", "nosuch", "--yes"}, {"rm", "--experiment", "nosuch", "--yes"}, {"rm", "9", "--yes", "--db", "none.db"}} {
+		if code, o, stderr := runHarness(t, dir, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s%s", args, code, o, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Errorf("rm made a store")
+	}
+}
+
+// rm refuses a run running under a live harness and deletes nothing.
+func TestRmRunning(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	s := stopAt(t, dir, regexp.MustCompile(`step \d+/40`), "run", "tiny.toml")
+	defer func() {
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		s.wait()
+	}()
+	code, o, stderr := runHarness(t, dir, "rm", "--experiment", "tiny", "--yes")
+	if code != 2 || !strings.Contains(stderr, "is running in pid") {
+		t.Errorf("rm of a running run: exit %d\n%s%s", code, o, stderr)
+	}
+	if n := count(t, openDB(t, dir), `SELECT count(*) FROM runs`); n == 0 {
+		t.Errorf("rm of a running run deleted it")
+	}
+}
+
+// Tags and notes round trip and show in ls and show.
+func TestTagsAndNotes(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	if code, out, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"tag", "1", "MAE/seed=0", "--add", "best", "--add", "lr=0.1"}, 0, "run 1 CRATE-MAE/seed=0: best,lr=0.1\nrun 2 MAE/seed=0: best,lr=0.1\n"},
+		{[]string{"tag", "2", "--remove", "best", "--add", "lr=0.2"}, 0, "run 2 MAE/seed=0: lr=0.2\n"},
+		{[]string{"tag", "2"}, 2, ""},
+		{[]string{"tag", "2", "--add", "=v"}, 2, ""},
+		{[]string{"tag", "9", "--add", "k"}, 2, ""},
+		{[]string{"note", "2", "diverged once"}, 0, "noted on run 2 MAE/seed=0"},
+		{[]string{"note", "--experiment", "tiny", "heads study"}, 0, "noted on experiment tiny"},
+		{[]string{"note", "2"}, 2, ""},
+		{[]string{"note", "--experiment", "nosuch", "x"}, 2, ""},
+	} {
+		code, out, stderr := runHarness(t, dir, tc.args...)
+		if code != tc.code || !strings.HasPrefix(out, tc.out) {
+			t.Errorf("%v: exit %d, want %d; output %q, want it to start %q\n%s", tc.args, code, tc.code, out, tc.out, stderr)
+		}
+	}
+	_, out, _ := runHarness(t, dir, "ls")
+	if !regexp.MustCompile(`(?m)^1 .* best,lr=0\.1$`).MatchString(out) || !regexp.MustCompile(`(?m)^2 .* lr=0\.2$`).MatchString(out) {
+		t.Errorf("ls does not show the tags:\n%s", out)
+	}
+	_, out, _ = runHarness(t, dir, "show", "2")
+	if !regexp.MustCompile(`(?m)^tags +lr=0\.2$`).MatchString(out) || !regexp.MustCompile(`(?m)^notes:\n  \S+  diverged once$`).MatchString(out) {
+		t.Errorf("show does not show the tags and notes:\n%s", out)
+	}
+	n := count(t, openDB(t, dir), `SELECT count(*) FROM notes WHERE experiment = 'tiny' AND text = 'heads study'`)
+	if n != 1 {
+		t.Errorf("%d experiment notes, want 1", n)
+	}
+}
+
+// On a terminal rm asks, and deletes only on yes.
+func TestRmAsks(t *testing.T) {
+	dir := t.TempDir()
+	mae(t, dir)
+	if code, out, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, stderr)
+	}
+	db := openDB(t, dir)
+	for _, tc := range []struct {
+		answer string
+		runs   int
+		out    string
+	}{
+		{"\n", 2, "nothing deleted\n"},
+		{"n\n", 2, "nothing deleted\n"},
+		{"y\n", 0, "deleted 2 runs of tiny; 2 run directories removed\n"},
+	} {
+		var stdout, stderr strings.Builder
+		err := runRm(&rmOptions{
+			db: filepath.Join(dir, "harness.db"), out: filepath.Join(dir, "out"), refs: []string{"1", "2"},
+			in: strings.NewReader(tc.answer), stdout: &stdout, stderr: &stderr, interactive: true,
+		})
+		if err != nil || stdout.String() != tc.out || stderr.String() != "delete 2 runs of tiny and their directories? [y/N] " {
+			t.Errorf("answer %q: %v; stdout %q, stderr %q", tc.answer, err, stdout.String(), stderr.String())
+		}
+		if n := count(t, db, `SELECT count(*) FROM runs`); n != tc.runs {
+			t.Errorf("answer %q: %d runs left, want %d", tc.answer, n, tc.runs)
+		}
 	}
 }
