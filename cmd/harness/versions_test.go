@@ -95,7 +95,8 @@ func TestVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "steps = 30\n") || strings.Contains(string(md), "steps = 40\n") {
+	if !strings.Contains(string(md), "steps = 30\n") || strings.Contains(string(md), "steps = 40\n") ||
+		!strings.Contains(string(md), "The runs are those of version 2 of the experiment file, shown at the end. 2 runs of earlier versions are left out") {
 		t.Errorf("the report does not show the current file (steps = 30):\n%s", md)
 	}
 	if code, out, stderr = runHarness(t, dir, "report", "--out", "all", "--all-versions"); code != 0 || !strings.Contains(out, "(4 runs,") {
@@ -290,6 +291,17 @@ func TestTagsAndNotes(t *testing.T) {
 	_, out, _ = runHarness(t, dir, "show", "2")
 	if !regexp.MustCompile(`(?m)^tags +lr=0\.2$`).MatchString(out) || !regexp.MustCompile(`(?m)^notes:\n  \S+  diverged once$`).MatchString(out) {
 		t.Errorf("show does not show the tags and notes:\n%s", out)
+	}
+	if code, out, stderr := runHarness(t, dir, "report", "--out", "reports"); code != 0 {
+		t.Fatalf("report: exit %d\n%s%s", code, out, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "reports", "tiny", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Note \([^)]*\): heads study`).Match(md) ||
+		!strings.Contains(string(md), "Tagged runs: run 1 CRATE-MAE/seed=0: best, lr=0.1; run 2 MAE/seed=0: lr=0.2.") {
+		t.Errorf("the report does not show the experiment's note and the tags:\n%s", md)
 	}
 	n := count(t, openDB(t, dir), `SELECT count(*) FROM notes WHERE experiment = 'tiny' AND text = 'heads study'`)
 	if n != 1 {
