@@ -11,6 +11,10 @@
 //	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
+//	experiment_versions(experiment, version, toml_text, overrides, hash, created_at)
+//	version_runs(experiment, version, config_hash, name)
+//	run_tags(run_id, key, value)
+//	notes(id, run_id, experiment, text, created_at)
 //	meta(key, value)
 //	schema_migrations(version, applied_at)
 //
@@ -21,6 +25,18 @@
 // was last started. runs.experiment names an experiment but is not a
 // foreign key: experiments holds the experiment file's text when it was
 // recorded with PutExperiment.
+//
+// Every distinct text of an experiment's file, with the overrides it was
+// run with (one per line), is a version of the experiment, numbered from 1
+// (see [Store.PutVersion]); experiments.toml_text is the latest one's.
+// version_runs lists the configurations each version expands to by
+// config_hash: membership is recorded per configuration rather than per
+// run id, so it exists before the runs are first claimed, and a run whose
+// configuration is in two versions belongs to both. The current version
+// of an experiment is its latest; an experiment without versions (its
+// runs made by older code, or without its file) has all its runs current.
+// run_tags holds tags of runs (key, and a value or ''), notes notes on a
+// run (run_id) or an experiment (experiment), one of the two.
 //
 // A run marked running belongs to the process that claimed it, its owner:
 // owner_host, owner_pid and owner_start (the host's boot id and the
