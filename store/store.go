@@ -35,8 +35,8 @@
 // configuration is in two versions belongs to both. The current version
 // of an experiment is its latest; an experiment without versions (its
 // runs made by older code, or without its file) has all its runs current.
-// run_tags holds tags of runs (key, and a value or ''), notes notes on a
-// run (run_id) or an experiment (experiment), one of the two.
+// run_tags holds tags of runs (a key, and a value or the empty string), notes
+// notes on a run (run_id) or an experiment (experiment), one of the two.
 //
 // A run marked running belongs to the process that claimed it, its owner:
 // owner_host, owner_pid and owner_start (the host's boot id and the
