@@ -21,10 +21,11 @@ import (
 
 // rmOptions are the options of harness rm.
 type rmOptions struct {
-	db, out    string
-	experiment string
-	yes        bool
-	refs       []string // runs, by id or name
+	db, out     string
+	experiment  string
+	yes         bool
+	allVersions bool
+	refs        []string // runs, by id or name
 
 	in          io.Reader
 	stdout      io.Writer
@@ -66,6 +67,7 @@ with no terminal to ask on, rm deletes nothing and exits with status 2.`,
 	cmd.Flags().StringVar(&opts.db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&opts.out, "out", "out", "where the runs keep their directories, as given to harness run")
 	cmd.Flags().StringVar(&opts.experiment, "experiment", "", "delete this experiment whole, or with RUN: the experiment whose runs the names name")
+	cmd.Flags().BoolVar(&opts.allVersions, "all-versions", false, "a name means the one run of that name in any version, not the one of the current version")
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
@@ -97,16 +99,8 @@ func runRm(opts *rmOptions) error {
 		if runs, err = st.Runs(store.Filter{Experiment: opts.experiment}); err != nil {
 			return failed(err)
 		}
-	} else {
-		for _, ref := range opts.refs {
-			r, _, err := resolveRun(st, ref, opts.experiment, false)
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(runs, func(o store.Run) bool { return o.ID == r.ID }) {
-				runs = append(runs, r)
-			}
-		}
+	} else if runs, err = resolveRuns(st, opts.refs, opts.experiment, opts.allVersions); err != nil {
+		return err
 	}
 	live := runner.NewLiveness(runner.CurrentProvenance().Host)
 	check := func(r store.Run) error {

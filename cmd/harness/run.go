@@ -103,7 +103,7 @@ SIGINT (SIGTERM).`,
 				return invalid(err)
 			}
 			if dryRun {
-				c, statuses, err := planStatuses(db, x.Name, x.Text, sets, jobs)
+				c, statuses, err := planStatuses(db, x.Name, x.Text, sets, retryFailed, jobs)
 				if err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -70,7 +71,13 @@ version; a name several runs have is refused, naming their ids.`,
 				return failed(err)
 			}
 			w := cmd.OutOrStdout()
-			writeRun(w, r, [2]string{"versions", versionsText(versions[r.ConfigHash])}, [2]string{"tags", tagsText(tags[r.ID])})
+			inVersions := versionsText(versions[r.ConfigHash])
+			if cur, err := st.CurrentVersion(r.Experiment); err == nil && !slices.Contains(versions[r.ConfigHash], cur.Number) {
+				inVersions += fmt.Sprintf(" (not in the current version, %d)", cur.Number)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return failed(err)
+			}
+			writeRun(w, r, [2]string{"versions", inVersions}, [2]string{"tags", tagsText(tags[r.ID])})
 			if len(notes) > 0 {
 				fmt.Fprintln(w, "notes:")
 				for _, n := range notes {

@@ -15,6 +15,7 @@ import (
 // tagOptions are the options of harness tag.
 type tagOptions struct {
 	db, experiment string
+	allVersions    bool
 	add, remove    []string
 	refs           []string
 	stdout         io.Writer
@@ -40,6 +41,7 @@ report list the tags.`,
 	}
 	cmd.Flags().StringVar(&opts.db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&opts.experiment, "experiment", "", "the experiment whose runs the names name")
+	cmd.Flags().BoolVar(&opts.allVersions, "all-versions", false, "a name means the one run of that name in any version, not the one of the current version")
 	cmd.Flags().StringArrayVar(&opts.add, "add", nil, "add the tag KEY or KEY=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.remove, "remove", nil, "remove the tag KEY (repeatable)")
 	return cmd
@@ -71,7 +73,7 @@ func runTag(opts *tagOptions) error {
 	if err := checkExperiments(st, opts.db, opts.experiment); err != nil {
 		return err
 	}
-	runs, err := resolveRuns(st, opts.refs, opts.experiment)
+	runs, err := resolveRuns(st, opts.refs, opts.experiment, opts.allVersions)
 	if err != nil {
 		return err
 	}
@@ -88,13 +90,12 @@ func runTag(opts *tagOptions) error {
 	return nil
 }
 
-// resolveRuns resolves refs as resolveRun does in the current version,
-// each run once.
-func resolveRuns(st *store.Store, refs []string, experiment string) ([]store.Run, error) {
+// resolveRuns resolves refs as resolveRun does, each run once.
+func resolveRuns(st *store.Store, refs []string, experiment string, allVersions bool) ([]store.Run, error) {
 	var runs []store.Run
 	seen := map[int64]bool{}
 	for _, ref := range refs {
-		r, _, err := resolveRun(st, ref, experiment, false)
+		r, _, err := resolveRun(st, ref, experiment, allVersions)
 		if err != nil {
 			return nil, err
 		}
@@ -109,6 +110,7 @@ func resolveRuns(st *store.Store, refs []string, experiment string) ([]store.Run
 // noteOptions are the options of harness note.
 type noteOptions struct {
 	db, experiment string
+	allVersions    bool
 	args           []string
 	stdout         io.Writer
 }
@@ -133,6 +135,7 @@ report an experiment's.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.db, "db", "harness.db", "the store, an SQLite file")
+	cmd.Flags().BoolVar(&opts.allVersions, "all-versions", false, "a name means the one run of that name in any version, not the one of the current version")
 	cmd.Flags().StringVar(&opts.experiment, "experiment", "", "note the experiment, or with RUN: the experiment whose runs the name names")
 	return cmd
 }
@@ -157,7 +160,7 @@ func runNote(opts *noteOptions) error {
 	n := store.Note{Experiment: opts.experiment, Text: text}
 	what := "experiment " + opts.experiment
 	if len(opts.args) == 2 {
-		r, _, err := resolveRun(st, opts.args[0], opts.experiment, false)
+		r, _, err := resolveRun(st, opts.args[0], opts.experiment, opts.allVersions)
 		if err != nil {
 			return err
 		}

@@ -65,11 +65,14 @@ func plural(n int, noun string) string {
 }
 
 // planStatus is the status harness run --dry-run shows for a run the store
-// has as r (found false: not at all): what the run would do.
-func planStatus(r store.Run, found bool, live runner.Liveness) string {
+// has as r (found false: not at all): what the run would do, given
+// --retry-failed or not.
+func planStatus(r store.Run, found, retryFailed bool, live runner.Liveness) string {
 	switch {
 	case !found, r.Status == store.StatusPending:
 		return "new"
+	case r.Status == store.StatusFailed && retryFailed:
+		return "failed (retried)"
 	case r.Status == store.StatusInterrupted:
 		return "interrupted (resumable)"
 	case r.Status == store.StatusRunning && live.Gone(r):
@@ -83,7 +86,7 @@ func planStatus(r store.Run, found bool, live runner.Liveness) string {
 // planStatuses reads, without writing, how the store at db stands for the
 // jobs of experiment: the version the file would be and each job's
 // status. A store not made yet has none of them.
-func planStatuses(db, experiment, text string, overrides []string, jobs []runner.Job) (store.VersionChange, []string, error) {
+func planStatuses(db, experiment, text string, overrides []string, retryFailed bool, jobs []runner.Job) (store.VersionChange, []string, error) {
 	statuses := make([]string, len(jobs))
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		for i := range statuses {
@@ -106,7 +109,7 @@ func planStatuses(db, experiment, text string, overrides []string, jobs []runner
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.VersionChange{}, nil, failed(err)
 		}
-		statuses[i] = planStatus(r, err == nil, live)
+		statuses[i] = planStatus(r, err == nil, retryFailed, live)
 	}
 	return c, statuses, nil
 }

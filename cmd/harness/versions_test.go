@@ -8,6 +8,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"harness/runner"
+	"harness/store"
 )
 
 // lsNames runs harness ls in dir with args and returns the ids and names
@@ -118,6 +122,12 @@ func TestVersions(t *testing.T) {
 	}
 	if code, out, stderr = runHarness(t, dir, "show", "2"); code != 0 || !regexp.MustCompile(`(?m)^versions +versions 1, 3$`).MatchString(out) {
 		t.Errorf("show 2: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, out, stderr = runHarness(t, dir, "show", "4"); code != 0 || !regexp.MustCompile(`(?m)^versions +version 2 \(not in the current version, 3\)$`).MatchString(out) {
+		t.Errorf("show 4: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, out, stderr = runHarness(t, dir, "tag", "MAE/seed=0", "--add", "old", "--all-versions"); code != 2 || !strings.Contains(stderr, "runs 2 (versions 1, 3), 4 (version 2) of tiny have that name") {
+		t.Errorf("tag --all-versions of a name two runs have: exit %d\n%s%s", code, out, stderr)
 	}
 	if code, out, stderr = runHarness(t, dir, "run", "tiny.toml", "--dry-run"); code != 0 || !strings.Contains(out, "experiment tiny: version 3 (unchanged): 2 runs\n") {
 		t.Errorf("dry run of the current text: exit %d\n%s%s", code, out, stderr)
@@ -336,6 +346,52 @@ func TestRmAsks(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT count(*) FROM runs`); n != tc.runs {
 			t.Errorf("answer %q: %d runs left, want %d", tc.answer, n, tc.runs)
+		}
+	}
+}
+
+func TestPlanStatus(t *testing.T) {
+	now := time.Now()
+	live := runner.Liveness{Host: "h", Now: func() time.Time { return now }, Alive: func(pid int, _ string) bool { return pid == 1 }}
+	running := func(pid int) store.Run {
+		return store.Run{Status: store.StatusRunning, StartedAt: now, Heartbeat: now, Owner: store.Owner{Host: "h", PID: pid}}
+	}
+	for _, tc := range []struct {
+		r     store.Run
+		found bool
+		retry bool
+		want  string
+	}{
+		{store.Run{}, false, false, "new"},
+		{store.Run{Status: store.StatusPending}, true, false, "new"},
+		{store.Run{Status: store.StatusDone}, true, true, "done"},
+		{store.Run{Status: store.StatusFailed}, true, false, "failed"},
+		{store.Run{Status: store.StatusFailed}, true, true, "failed (retried)"},
+		{store.Run{Status: store.StatusInterrupted}, true, false, "interrupted (resumable)"},
+		{running(1), true, false, "running (pid 1 on h)"},
+		{running(2), true, false, "resumable (owner gone)"},
+	} {
+		if got := planStatus(tc.r, tc.found, tc.retry, live); got != tc.want {
+			t.Errorf("planStatus(%s, found %v, retry %v) = %q, want %q", tc.r.Status, tc.found, tc.retry, got, tc.want)
+		}
+	}
+}
+
+func TestDescribeChange(t *testing.T) {
+	r := []store.VersionRun{{Name: "a"}, {Name: "b"}}
+	for _, tc := range []struct {
+		c    store.VersionChange
+		want string
+	}{
+		{store.VersionChange{Experiment: "x", Version: 1, New: true, Added: r}, "experiment x: version 1 (new): 2 runs"},
+		{store.VersionChange{Experiment: "x", Version: 2, Previous: 1, Unchanged: r[:1]}, "experiment x: version 2 (unchanged): 1 run"},
+		{store.VersionChange{Experiment: "x", Version: 3, Previous: 2, New: true, Added: r[:1], Unchanged: r[1:]},
+			"experiment x: version 3 (changed from version 2): 1 run added, 0 runs no longer in the file, 1 unchanged"},
+		{store.VersionChange{Experiment: "x", Version: 3, Previous: 2, New: true, Added: r, Removed: r, Known: 2},
+			"experiment x: version 3 (changed from version 2): 2 runs added (2 of them in the store from an earlier version), 2 runs no longer in the file (kept in the store, see --all-versions), 0 unchanged"},
+	} {
+		if got := describeChange(tc.c); got != tc.want {
+			t.Errorf("describeChange(%+v) =\n%s\nwant\n%s", tc.c, got, tc.want)
 		}
 	}
 }
