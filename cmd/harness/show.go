@@ -106,16 +106,11 @@ version; a name several runs have is refused, naming their ids.`,
 	return cmd
 }
 
-// findRun finds a run by id or name, with bad references as invalid input.
+// findRun finds a run by id or name as show does, in the current version,
+// with bad references as invalid input.
 func findRun(st *store.Store, ref, experiment string) (store.Run, error) {
-	r, err := runner.FindRun(st, ref, experiment)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, runner.ErrAmbiguous) {
-		return store.Run{}, invalid(err)
-	}
-	if err != nil {
-		return store.Run{}, failed(err)
-	}
-	return r, nil
+	r, _, err := resolveRun(st, ref, experiment, false)
+	return r, err
 }
 
 // writeRun prints what the store says of a run besides its configuration
