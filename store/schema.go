@@ -81,7 +81,10 @@ INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 	// expands to, so a run unchanged between versions belongs to both. The
 	// file each experiment had recorded becomes its version 1, and every
 	// run it already had a member of it. run_tags holds key[=value] tags of
-	// runs, notes free text on a run or an experiment.
+	// runs, notes free text on a run or an experiment. A run's id names its
+	// directory, so ids of deleted runs are not given again: the triggers
+	// keep the highest deleted id in meta (max_deleted_run_id) and move a
+	// new run that would reuse one past it.
 	`
 CREATE TABLE experiment_versions (
 	experiment TEXT NOT NULL,
@@ -125,5 +128,16 @@ CREATE TABLE notes (
 	CHECK ((run_id IS NULL) <> (experiment IS NULL))
 );
 CREATE INDEX notes_run ON notes (run_id);
+
+CREATE TRIGGER runs_deleted_id AFTER DELETE ON runs BEGIN
+	INSERT INTO meta (key, value) VALUES ('max_deleted_run_id', OLD.id)
+	ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), OLD.id);
+END;
+CREATE TRIGGER runs_fresh_id AFTER INSERT ON runs
+WHEN NEW.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'max_deleted_run_id')
+BEGIN
+	UPDATE runs SET id = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'max_deleted_run_id') + 1
+	WHERE id = NEW.id;
+END;
 `,
 }

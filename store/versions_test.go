@@ -316,3 +316,26 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// The id of a deleted run, which names its run directory, is never given
+// to a new run.
+func TestDeletedIDsNotReused(t *testing.T) {
+	s, _ := newStore(t)
+	ids := claimHashes(t, s, "h-a", "h-b", "h-c")
+	if _, err := s.DeleteRuns([]int64{ids["h-b"], ids["h-c"]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := claimHashes(t, s, "h-c", "h-d")
+	if again["h-c"] != 4 || again["h-d"] != 5 {
+		t.Errorf("new runs after deleting runs 2 and 3 got ids %v, want 4 and 5", again)
+	}
+	if _, err := s.DeleteRuns([]int64{ids["h-a"]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if id := claimHashes(t, s, "h-e")["h-e"]; id != 6 {
+		t.Errorf("a new run after deleting run 1 got id %d, want 6", id)
+	}
+	if r, err := s.RunByHash("x", "h-c"); err != nil || r.ID != 4 || r.Status != StatusRunning {
+		t.Errorf("the renumbered run: %+v, %v", r, err)
+	}
+}

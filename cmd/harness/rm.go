@@ -142,7 +142,7 @@ func runRm(opts *rmOptions) error {
 	if err != nil {
 		return failed(fmt.Errorf("rm: nothing deleted: %w", err))
 	}
-	removed := 0
+	removed, none := 0, 0
 	var problems []string
 	for _, r := range deleted {
 		dir := runner.RunDir(out, r.Experiment, storeID, r.ID)
@@ -152,6 +152,8 @@ func runRm(opts *rmOptions) error {
 			problems = append(problems, err.Error())
 		case ok:
 			removed++
+		case !r.StartedAt.IsZero():
+			none++ // started, so it had a directory: under another --out?
 		}
 	}
 	if whole {
@@ -159,6 +161,10 @@ func runRm(opts *rmOptions) error {
 		os.Remove(filepath.Join(out, names.Escape(opts.experiment)))
 	}
 	fmt.Fprintf(opts.stdout, "deleted %s; %s removed\n", describeRuns(deleted), plural(removed, "run directory"))
+	if none > 0 {
+		fmt.Fprintf(opts.stderr, "harness: rm: %s started but %s no directory under %s; if they ran with another --out, their directories are still there\n",
+			plural(none, "run"), map[bool]string{true: "has", false: "have"}[none == 1], out)
+	}
 	for _, p := range problems {
 		fmt.Fprintln(opts.stderr, "harness: rm:", p)
 	}

@@ -238,6 +238,17 @@ func TestRm(t *testing.T) {
 		t.Errorf("rm --experiment removed a file not a run's: %v", err)
 	}
 
+	// another --out: the rows go, and rm says where it looked
+	mae(t, dir)
+	if code, o, stderr := runHarness(t, dir, "run", "tiny.toml"); code != 0 {
+		t.Fatalf("third run: exit %d\n%s%s", code, o, stderr)
+	}
+	code, o, stderr = runHarness(t, dir, "rm", "--experiment", "tiny", "--yes", "--out", "elsewhere")
+	if code != 0 || !strings.Contains(o, "deleted 2 runs of tiny; 0 run directories removed") ||
+		!strings.Contains(stderr, "2 runs started but have no directory under "+filepath.Join(dir, "elsewhere")) {
+		t.Errorf("rm with another --out: exit %d\n%s%s", code, o, stderr)
+	}
+
 	// bad input
 	for _, args := range [][]string{{"rm"}, {"rm", "nosuch", "--yes"}, {"rm", "--experiment", "nosuch", "--yes"}, {"rm", "9", "--yes", "--db", "none.db"}} {
 		if code, o, stderr := runHarness(t, dir, args...); code != 2 {
