@@ -48,7 +48,9 @@
 // name its last owner.
 //
 // meta holds the store's identity, store_id: random hex drawn when the
-// schema is created (see [Store.ID]).
+// schema is created (see [Store.ID]); and max_deleted_run_id, the highest
+// id of a deleted run, which triggers keep and no new run is given, as a
+// run's id names its directory.
 //
 // Timestamps (started_at, finished_at, created_at, updated_at, applied_at,
 // heartbeat_at)
