@@ -52,7 +52,12 @@ running under a harness that is alive is not deleted: nothing is, and rm
 exits with status 2.
 
 rm asks before deleting; --yes deletes without asking. Without --yes and
-with no terminal to ask on, rm deletes nothing and exits with status 2.`,
+with no terminal to ask on, rm deletes nothing and exits with status 2.
+
+Exit status: 0 deleted (or nothing, when the answer was no), 1 the runs are
+deleted from the store but a directory of theirs is left, 2 invalid input
+(a run or experiment the store does not have, a store that is missing, a
+running run, no --yes without a terminal): nothing deleted.`,
 		Example: `  harness rm 12 13
   harness rm CRATE-MAE/seed=0 --experiment fm_heads --yes
   harness rm --experiment fm_heads --out runs --db runs/harness.db`,
