@@ -63,6 +63,10 @@ type Options struct {
 	StorePath string
 	// Now is the generation time shown in the reports; zero means now.
 	Now time.Time
+	// AllVersions reports the runs of every version of an experiment, not
+	// only those of its current version (the file last run, whose text the
+	// report shows).
+	AllVersions bool
 }
 
 // A Result describes one written report.
@@ -96,7 +100,7 @@ func Generate(s *store.Store, opts Options) ([]Result, error) {
 	}
 	var results []Result
 	for _, name := range names {
-		exp, err := load(s, name, recorded[name])
+		exp, err := load(s, name, recorded[name], opts.AllVersions)
 		if err != nil {
 			return nil, fmt.Errorf("reports: experiment %s: %w", name, err)
 		}

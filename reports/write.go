@@ -214,6 +214,15 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 	}
 	d.para(fmt.Sprintf("Generated %s by `harness report` from `%s`. %s",
 		opts.Now.UTC().Format("2006-01-02 15:04 UTC"), opts.StorePath, statusLine(exp)))
+	if line := versionLine(exp); line != "" {
+		d.para(line)
+	}
+	for _, n := range exp.notes {
+		d.para(fmt.Sprintf("Note (%s): %s", n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), n.Text))
+	}
+	if line := tagLine(exp); line != "" {
+		d.para(line)
+	}
 
 	d.heading("Missing runs")
 	if len(exp.missing) == 0 {
@@ -284,6 +293,38 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 		d.add(codeBlock{lang: "toml", text: exp.toml})
 	}
 	return d
+}
+
+// versionLine says which version of the file the report's runs are of,
+// and how many runs of other versions it leaves out.
+func versionLine(exp *experiment) string {
+	if exp.version == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("The runs are those of version %d of the experiment file, shown at the end.", exp.version)
+	if exp.otherVersions > 0 {
+		line += fmt.Sprintf(" %s of earlier versions %s left out (`harness report --all-versions` draws them).",
+			plural(exp.otherVersions, "run", "runs"), plural1(exp.otherVersions, "is", "are"))
+	}
+	return line
+}
+
+// tagLine lists the tagged runs of the report.
+func tagLine(exp *experiment) string {
+	var parts []string
+	for _, ri := range exp.runs {
+		if ts := exp.tags[ri.ID]; len(ts) > 0 {
+			var s []string
+			for _, t := range ts {
+				s = append(s, t.String())
+			}
+			parts = append(parts, fmt.Sprintf("run %d %s: %s", ri.ID, ri.Name, strings.Join(s, ", ")))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Tagged runs: " + strings.Join(parts, "; ") + "."
 }
 
 // statusLine counts the runs by status.

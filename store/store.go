@@ -12,6 +12,10 @@
 //	     run_dir)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
+//	experiment_versions(experiment, version, toml_text, overrides, hash, created_at)
+//	version_runs(experiment, version, config_hash, name)
+//	run_tags(run_id, key, value)
+//	notes(id, run_id, experiment, text, created_at)
 //	meta(key, value)
 //	schema_migrations(version, applied_at)
 //
@@ -22,6 +26,18 @@
 // was last started. runs.experiment names an experiment but is not a
 // foreign key: experiments holds the experiment file's text when it was
 // recorded with PutExperiment.
+//
+// Every distinct text of an experiment's file, with the overrides it was
+// run with (one per line), is a version of the experiment, numbered from 1
+// (see [Store.PutVersion]); experiments.toml_text is the latest one's.
+// version_runs lists the configurations each version expands to by
+// config_hash: membership is recorded per configuration rather than per
+// run id, so it exists before the runs are first claimed, and a run whose
+// configuration is in two versions belongs to both. The current version
+// of an experiment is its latest; an experiment without versions (its
+// runs made by older code, or without its file) has all its runs current.
+// run_tags holds tags of runs (a key, and a value or the empty string), notes
+// notes on a run (run_id) or an experiment (experiment), one of the two.
 //
 // A run marked running belongs to the process that claimed it, its owner:
 // owner_host, owner_pid and owner_start (the host's boot id and the
@@ -35,7 +51,9 @@
 // none was recorded).
 //
 // meta holds the store's identity, store_id: random hex drawn when the
-// schema is created (see [Store.ID]).
+// schema is created (see [Store.ID]); and max_deleted_run_id, the highest
+// id of a deleted run, which triggers keep and no new run is given, as a
+// run's id names its directory.
 //
 // Timestamps (started_at, finished_at, created_at, updated_at, applied_at,
 // heartbeat_at)
@@ -163,6 +181,10 @@ type Experiment struct {
 type Filter struct {
 	Experiment string
 	Status     string
+	Name       string
+	// Current selects only the runs of their experiment's current version
+	// (all runs of an experiment that has no versions).
+	Current bool
 }
 
 // Open opens the store at path for reading and writing, creating the file
@@ -709,6 +731,13 @@ func (s *Store) Runs(f Filter) ([]Run, error) {
 	if f.Status != "" {
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
+	}
+	if f.Name != "" {
+		where = append(where, "name = ?")
+		args = append(args, f.Name)
+	}
+	if f.Current {
+		where = append(where, inCurrentVersion)
 	}
 	q := `SELECT ` + runColumns + ` FROM runs`
 	if len(where) > 0 {

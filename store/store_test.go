@@ -893,7 +893,9 @@ func TestStoreID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer old.Close()
-	for _, q := range []string{`DROP TABLE meta`, `DELETE FROM schema_migrations WHERE version > 1`} {
+	// (dropping what versions after 2 added first)
+	for _, q := range []string{`DROP TRIGGER runs_deleted_id`, `DROP TRIGGER runs_fresh_id`, `DROP TABLE notes`, `DROP TABLE run_tags`, `DROP TABLE version_runs`, `DROP TABLE experiment_versions`,
+		`DROP TABLE meta`, `DELETE FROM schema_migrations WHERE version > 1`} {
 		if _, err := old.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -64,7 +64,17 @@ This build computes on the CPU only: runs use CPU slots, as many at once as
 --workers says, by default as many as the cores allow given each run's
 train.threads. train.device = "cuda" is refused until the CUDA executor
 exists; "auto" runs on the CPU, and the harness says why. --dry-run shows
-each run's device.
+each run's device and status.
+
+The store keeps every version of the file: each distinct text, with the
+--set overrides, is a version, and a run whose configuration is unchanged
+between versions belongs to both. Before it starts, run says which version
+the file is and what changed from the version before: runs added, runs no
+longer in the file (kept in the store: ls, show and report show the current
+version's runs unless given --all-versions), runs unchanged. --dry-run says
+so too, and gives each run's status: new, done, failed, interrupted
+(resumable), resumable (owner gone) or running; it reads the store, if there
+is one, without writing to it.
 
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
@@ -109,10 +119,16 @@ SIGINT (SIGTERM).`,
 				return invalid(err)
 			}
 			if dryRun {
-				printPlan(cmd.OutOrStdout(), x, jobs, placeRuns(jobs, cuda, runsPerGPU, workers), note)
+				c, statuses, err := planStatuses(db, x.Name, x.Text, sets, retryFailed, jobs)
+				if err != nil {
+					return err
+				}
+				w := cmd.OutOrStdout()
+				fmt.Fprintln(w, describeChange(c))
+				printPlan(w, x, jobs, statuses, placeRuns(jobs, cuda, runsPerGPU, workers), note)
 				return nil
 			}
-			return execute(cmd, x, jobs, db, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
+			return execute(cmd, x, jobs, db, sets, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
@@ -121,14 +137,17 @@ SIGINT (SIGTERM).`,
 	cmd.Flags().StringArrayVar(&sweeps, "sweep", nil, "add an ablation axis, as KEY=V1,V2,... or KEY={ uniform = [A, B], count = N } (repeatable; replaces the file's axis of KEY)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "runs at once; 0: as many as the cores allow")
 	cmd.Flags().IntVar(&runsPerGPU, "runs-per-gpu", 0, "runs at once on one GPU; 0: as many as fit its memory, at most 8 (no effect until the CUDA executor exists)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the runs with their parameter counts, and do nothing else")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the version and the runs with their status and parameter counts, and do nothing else")
 	cmd.Flags().BoolVar(&retryFailed, "retry-failed", false, "execute again the runs that failed before")
 	return cmd
 }
 
 // execute runs the jobs of x in the store at db, first noting where they
 // compute and why.
-func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db, note string, opt runner.Options) error {
+//
+// It first records the file, with the overrides sets, as a version of the
+// experiment and says how its runs differ from the version before.
+func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, sets []string, note string, opt runner.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return failed(fmt.Errorf("find the harness binary for the workers: %w", err))
@@ -139,6 +158,11 @@ func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db,
 	}
 	defer st.Close()
 	w := cmd.OutOrStdout()
+	change, err := st.PutVersion(x.Name, x.Description, x.Text, sets, versionRuns(jobs))
+	if err != nil {
+		return failed(err)
+	}
+	fmt.Fprintln(w, describeChange(change))
 	ctx, kill, stop := runner.OnSignals(cmd.Context())
 	defer stop()
 	opt.Worker = []string{exe, "worker"}
@@ -201,12 +225,12 @@ func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) 
 
 // printPlan prints the runs of a dry run, where each would compute, and
 // the note on why.
-func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, p runner.Placement, note string) {
+func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, statuses []string, p runner.Placement, note string) {
 	fmt.Fprintf(w, "experiment %s: %d runs\n", x.Name, len(jobs))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable\tdevice")
+	fmt.Fprintln(tw, "run\tstatus\tarch\tsteps\tparams total\ttrainable\tdevice")
 	for i, j := range jobs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Run.Name, statuses[i], j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
 			numfmt.Thousands(j.Params.Total), numfmt.Thousands(j.Params.Trainable), p.Places[i].Device)
 	}
 	tw.Flush()

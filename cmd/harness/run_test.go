@@ -552,13 +552,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-// --dry-run lists the runs with their parameter counts and opens no store.
+// --dry-run lists the runs with their status and parameter counts and
+// makes no store.
 func TestDryRun(t *testing.T) {
 	dir := t.TempDir()
 	path := mae(t, dir)
 	db := filepath.Join(dir, "harness.db")
 	code, out, stderr := harness("run", path, "--dry-run", "--db", db)
-	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +vit +40 +7,536 +7,376 +cpu$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +new +vit +40 +7,536 +7,376 +cpu$`).MatchString(out) {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
 	}
 	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
