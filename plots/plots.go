@@ -188,7 +188,7 @@ type figure struct {
 	plot   *plot.Plot
 	items  []plot.Plotter // what the plot draws, in order
 	legend plot.Legend
-	labels []string // the legend's entries, in order
+	labels []string  // the legend's entries, in order
 	width  vg.Length // of the whole figure, legend included
 	height vg.Length
 }
