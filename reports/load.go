@@ -29,7 +29,7 @@ const (
 var headline = []string{keyProbeAcc, keyProbeAccAvg, keyKNNAcc, keyReconLoss, keyTrainLoss}
 
 // curveKeys are the metrics drawn against the step.
-var curveKeys = []string{keyTrainLoss, keyReconLoss}
+var curveKeys = []string{keyTrainLoss, keyReconLoss, keyProbeAcc, keyKNNAcc}
 
 // metricNames are the display names of the metrics.
 var metricNames = map[string]string{

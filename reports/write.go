@@ -254,6 +254,18 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 		d.para("No finished run logged a final metric.")
 	}
 
+	if bt, ok := baselineTable(exp); ok {
+		d.heading("Baselines")
+		d.para("Does pretraining help? The same probes on the raw pixels (flattened, normalised images, computed " +
+			"once per run at step 0) and on the untrained encoder (the step-0 evaluation), against the best " +
+			"trained configuration of each architecture: mean ± standard deviation over the finished runs.")
+		d.add(bt)
+	}
+
+	if note := sizesNote(exp); !sizesVary(exp) && note != "" {
+		d.heading("Parameter efficiency")
+		d.para(note)
+	}
 	section := ""
 	for _, f := range figs {
 		if f.section != section {
@@ -406,6 +418,51 @@ func bestTable(exp *experiment, bs []best) table {
 		t.rows = append(t.rows, row)
 	}
 	return t
+}
+
+// baselineTable compares the probes on raw pixels and untrained encoders
+// with the best trained configurations; ok is false when no run logged a
+// baseline.
+func baselineTable(exp *experiment) (table, bool) {
+	as := archs(exp)
+	t := table{header: []string{"metric", "raw pixels"}, right: []bool{false, true}}
+	for _, a := range as {
+		t.header = append(t.header, "untrained "+archName(a))
+		t.right = append(t.right, true)
+	}
+	for _, a := range as {
+		t.header = append(t.header, "best trained "+archName(a))
+		t.right = append(t.right, true)
+	}
+	any := false
+	for _, k := range []string{keyProbeAcc, keyKNNAcc} {
+		px := pixelStat(exp, pixelKey(k))
+		row := []string{"`" + k + "`", formatStat(px, false)}
+		found := px.n > 0
+		for _, a := range as {
+			st := untrainedStat(exp, k, a)
+			found = found || st.n > 0
+			row = append(row, formatStat(st, false))
+		}
+		for _, a := range as {
+			var b *config
+			for _, c := range exp.configs {
+				if c.arch == a && c.stats[k].n > 0 && (b == nil || better(k, c.stats[k].mean, b.stats[k].mean)) {
+					b = c
+				}
+			}
+			if b == nil {
+				row = append(row, "—")
+				continue
+			}
+			row = append(row, formatStat(b.stats[k], false)) // named in the table of bests
+		}
+		if found {
+			any = true
+			t.rows = append(t.rows, row)
+		}
+	}
+	return t, any
 }
 
 // formatStat writes mean ± std, with decimals fitting the larger of the
