@@ -9,5 +9,6 @@
 // similarity. [CodingRate] and [CodingRateHeads] measure the coding rate of
 // tokens in the subspaces of attention heads, as the CRATE papers do, and
 // [Sparsity] the fraction of exact zeros in an activation. [WriteReconGrid]
-// draws originals, masked inputs and reconstructions side by side in a PNG.
+// draws originals, masked inputs and reconstructions side by side in a PNG,
+// [WriteLabelledReconGrid] with the columns named above them.
 package evaluation

@@ -267,11 +267,14 @@ func (ev *evaluator) reconGrid(step int, images []float32, out model.Output, sin
 	}
 	path := filepath.Join(ev.dir, fmt.Sprintf("recon_step%06d.png", step))
 	cols := [][]float32{images, c.Unpatchify(masked), c.Unpatchify(pred), c.Unpatchify(pasted)}
-	if err := evaluation.WriteReconGrid(path, cols, k, c.InChans, c.ImgSize, ev.ds.Transform.Mean, ev.ds.Transform.Std); err != nil {
+	if err := evaluation.WriteLabelledReconGrid(path, cols, gridLabels, k, c.InChans, c.ImgSize, ev.ds.Transform.Mean, ev.ds.Transform.Std); err != nil {
 		return err
 	}
 	return sink.Artifact("recon_grid", path)
 }
+
+// gridLabels name the columns of the reconstruction grids.
+var gridLabels = []string{"original", "masked", "reconstruction", "reconstruction + visible"}
 
 // unstandardise maps predictions made in norm_pix_loss units back to pixels
 // with each target patch's own mean and standard deviation.
