@@ -228,7 +228,7 @@ func TestWrap(t *testing.T) {
 		{"reconstruction + visible", 200, "reconstruction + visible"},
 		{"masked input", 50, "masked|input"},
 		{"original", 10, "original"}, // a word wider than the line stays whole
-		{"a +", 100, "a +"}, // a trailing symbol joins the line before
+		{"a +", 100, "a +"},          // a trailing symbol joins the line before
 	} {
 		if got := strings.Join(wrap(tc.s, tc.width), "|"); got != tc.want {
 			t.Errorf("wrap(%q, %d) = %q, want %q", tc.s, tc.width, got, tc.want)
