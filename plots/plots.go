@@ -4,7 +4,9 @@
 // runs and hands the charts here.
 //
 // Every chart is a line chart with a title, labelled axes and a legend,
-// drawn to the right of the data area so that it never hides a line. A
+// drawn below the plot, in two columns where it has many entries, so that
+// it never hides a line and the figure keeps its width when shown two to a
+// row. A
 // point's spread (Point.Err, such as the standard deviation over seeds) is
 // drawn as an error bar or as a shaded band around the line. The x axis is
 // linear, logarithmic (LogX) or categorical (Categories). [Save] writes a
@@ -110,11 +112,11 @@ type Chart struct {
 	HLines []HLine
 }
 
-// Figure size: the data area and axes, to which the legend's width is
+// Figure size: the data area and axes, below which the legend's height is
 // added.
 const (
 	plotWidth  = 7 * vg.Inch
-	plotHeight = 4.5 * vg.Inch
+	plotHeight = 4.2 * vg.Inch
 	legendGap  = 3 * vg.Millimeter
 )
 
@@ -185,12 +187,18 @@ func (t *tracked) Add(ps ...plot.Plotter) {
 
 // figure is a chart laid out for drawing: the plot and its legend.
 type figure struct {
-	plot   *plot.Plot
-	items  []plot.Plotter // what the plot draws, in order
-	legend plot.Legend
-	labels []string  // the legend's entries, in order
-	width  vg.Length // of the whole figure, legend included
-	height vg.Length
+	plot    *plot.Plot
+	items   []plot.Plotter // what the plot draws, in order
+	legends []plot.Legend  // the legend's columns, left to right
+	labels  []string       // the legend's entries, in order
+	width   vg.Length      // of the whole figure, legend included
+	height  vg.Length
+}
+
+// entry is a legend entry.
+type entry struct {
+	label  string
+	thumbs []plot.Thumbnailer
 }
 
 // layout builds the gonum plot of c.
@@ -215,11 +223,7 @@ func layout(c Chart) (*figure, error) {
 	grid.Horizontal.Color = color.Gray{Y: 0xe0}
 	p.Add(grid)
 
-	legend := plot.NewLegend()
-	legend.TextStyle.Font = font.From(sans, 10)
-	legend.Top, legend.Left = true, true
-	legend.ThumbnailWidth = vg.Points(24)
-	legend.Padding = vg.Points(2)
+	var entries []entry
 
 	var labels []string
 	same := sameAs(series)
@@ -232,7 +236,7 @@ func layout(c Chart) (*figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plots: %q: series %q: %w", c.Title, s.Label, err)
 		}
-		legend.Add(s.Label, thumbs...)
+		entries = append(entries, entry{s.Label, thumbs})
 		labels = append(labels, s.Label)
 	}
 	for _, v := range c.VLines {
@@ -244,17 +248,53 @@ func layout(c Chart) (*figure, error) {
 		}
 		l := hline{HLine: h}
 		p.Add(l)
-		legend.Add(h.Label, l)
+		entries = append(entries, entry{h.Label, []plot.Thumbnailer{l}})
 		labels = append(labels, h.Label)
 	}
 	setXAxis(p.Plot, c, series)
 	padY(p.Plot)
 
-	w := plotWidth
-	if len(labels) > 0 {
-		w += legendGap + legend.Rectangle(draw.Canvas{}).Size().X + legendGap
+	legends := legendColumns(entries)
+	h := plotHeight
+	if len(legends) > 0 {
+		var tallest vg.Length
+		for _, l := range legends {
+			tallest = max(tallest, l.Rectangle(draw.Canvas{}).Size().Y)
+		}
+		h += tallest + legendGap
 	}
-	return &figure{plot: p.Plot, items: p.items, legend: legend, labels: labels, width: w, height: plotHeight}, nil
+	return &figure{plot: p.Plot, items: p.items, legends: legends, labels: labels, width: plotWidth, height: h}, nil
+}
+
+// legendColumns lays the entries out in one column, or two when there are
+// more than three and each half fits half the figure's width.
+func legendColumns(entries []entry) []plot.Legend {
+	if len(entries) == 0 {
+		return nil
+	}
+	column := func(es []entry) plot.Legend {
+		l := plot.NewLegend()
+		l.TextStyle.Font = font.From(sans, 10)
+		l.Top, l.Left = true, true
+		l.ThumbnailWidth = vg.Points(24)
+		l.Padding = vg.Points(2)
+		for _, e := range es {
+			l.Add(e.label, e.thumbs...)
+		}
+		return l
+	}
+	if len(entries) > 3 {
+		half := (len(entries) + 1) / 2
+		cols := []plot.Legend{column(entries[:half]), column(entries[half:])}
+		fits := true
+		for _, l := range cols {
+			fits = fits && l.Rectangle(draw.Canvas{}).Size().X <= plotWidth/2-3*legendGap
+		}
+		if fits {
+			return cols
+		}
+	}
+	return []plot.Legend{column(entries)}
 }
 
 // clean drops points that cannot be drawn (non-finite values, and x <= 0
@@ -652,19 +692,23 @@ func (h hline) Thumbnail(c *draw.Canvas) {
 	c.StrokeLine2(h.style(), c.Min.X, y, c.Max.X, y)
 }
 
-// draw draws f on dc: the plot on the left, the legend on the right,
-// level with the top of the data area.
+// draw draws f on dc: the plot on top, the legend below it, its columns
+// starting near the left edge and at the middle.
 func (f *figure) draw(dc draw.Canvas) {
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	legendW := f.width - plotWidth
-	pc := draw.Crop(dc, 0, -legendW, 0, 0)
+	legendH := f.height - plotHeight
+	pc := draw.Crop(dc, 0, 0, legendH, 0)
 	f.plot.Draw(pc)
-	if legendW <= 0 {
+	if len(f.legends) == 0 {
 		return
 	}
-	lc := draw.Crop(dc, plotWidth+legendGap, 0, 0, 0)
-	data := f.plot.DataCanvas(pc)
-	lc.Max.Y = data.Max.Y
-	f.legend.Draw(lc)
+	for i, l := range f.legends {
+		x := 2 * legendGap
+		if i > 0 {
+			x = f.width / 2
+		}
+		lc := draw.Crop(dc, x, 0, 0, -(plotHeight + legendGap/2))
+		l.Draw(lc)
+	}
 }

@@ -56,6 +56,9 @@ type extraRun struct {
 	status  string // store.StatusFailed, StatusInterrupted or StatusRunning
 	err     string
 	steps   int // metrics logged before it stopped
+	// log, when set, is written to the run's log.txt, whose path and last
+	// line the error then ends with, as the runner records them
+	log string
 }
 
 // smallModel is a preset at CIFAR size: 32-pixel images, 4-pixel patches.
@@ -141,19 +144,19 @@ func (fx fixture) build(tb testing.TB, dir string) string {
 	for v := range fx.variants {
 		for _, values := range fx.settings() {
 			for _, seed := range fx.seeds {
-				fx.add(tb, s, dir, fx.run(v, values, seed), store.StatusDone, "", fx.steps)
+				fx.add(tb, s, dir, fx.run(v, values, seed), store.StatusDone, "", fx.steps, "")
 			}
 		}
 	}
 	for _, e := range fx.extra {
-		fx.add(tb, s, dir, fx.run(e.variant, e.values, e.seed), e.status, e.err, e.steps)
+		fx.add(tb, s, dir, fx.run(e.variant, e.values, e.seed), e.status, e.err, e.steps, e.log)
 	}
 	return path
 }
 
 // add claims a run, logs its metrics up to step last and ends it with
 // status.
-func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run, status, errMsg string, last int) {
+func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run, status, errMsg string, last int, log string) {
 	tb.Helper()
 	js, err := r.JSON()
 	if err != nil {
@@ -196,6 +199,17 @@ func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run
 		if err := s.AddArtifact(run.ID, kindReconGrid, rel); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	if log != "" {
+		rel := filepath.Join("runs", fmt.Sprint(run.ID), "log.txt")
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(log), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(log), "\n")
+		errMsg += "\n--- last lines of " + rel + " ---\n" + lines[len(lines)-1]
 	}
 	switch status {
 	case store.StatusRunning:

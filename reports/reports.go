@@ -63,6 +63,10 @@ type Options struct {
 	StorePath string
 	// Now is the generation time shown in the reports; zero means now.
 	Now time.Time
+	// SingleFile makes report.html self-contained: its figures, grids
+	// and logs inlined as data: URIs, so that it can be sent alone. The
+	// files are still written beside it, for report.md.
+	SingleFile bool
 }
 
 // A Result describes one written report.
