@@ -593,9 +593,12 @@ func layerFigures(exp *experiment) []figure {
 					"marks where the decoder starts.", q, q)
 			}
 			ls := lines[d.enc]
-			if q == "sparsity" {
+			switch q {
+			case "sparsity":
 				ls = crateOnly(ls)
 				caption += " " + sparsityNote
+			case "hoyer":
+				caption += " " + hoyerNote
 			}
 			figs = append(figs, split(ls, figure{section: "Layer-wise", base: base, caption: caption, chart: chart})...)
 		}
@@ -606,7 +609,12 @@ func layerFigures(exp *experiment) []figure {
 // sparsityNote says why the sparsity figures leave MAE out.
 const sparsityNote = "Sparsity is the fraction of exact zeros, drawn for CRATE-MAE only: its ISTA block's " +
 	"soft-thresholded ReLU output has true zeros, whereas MAE's MLP activation, GELU, is zero only at 0, so MAE's " +
-	"value is 0 at every layer and says nothing about it."
+	"value is 0 at every layer and says nothing about it. Hoyer's measure, in its own figure, compares both."
+
+// hoyerNote says what the Hoyer figures measure.
+const hoyerNote = "Hoyer's sparsity of each token's activation (CRATE-MAE: the ISTA block's output; MAE: the MLP's " +
+	"GELU activation), (√n − ‖x‖₁/‖x‖₂)/(√n − 1) for n values, averaged over tokens: 1 when one value alone is " +
+	"non-zero, 0 when all have the same magnitude, whatever the scale, so it compares both architectures."
 
 // crateOnly keeps the CRATE-MAE lines.
 func crateOnly(lines []line) []line {
@@ -727,8 +735,8 @@ func layerTicks(enc, dec int) []plots.Tick {
 	return ticks
 }
 
-// layerQuantities lists the layer-wise quantities logged, coding rate and
-// sparsity first.
+// layerQuantities lists the layer-wise quantities logged, coding rate,
+// sparsity and Hoyer's sparsity first.
 func layerQuantities(exp *experiment) []string {
 	seen := make(map[string]bool)
 	for _, c := range exp.configs {
@@ -739,7 +747,7 @@ func layerQuantities(exp *experiment) []string {
 		}
 	}
 	var qs []string
-	for _, q := range []string{"coding_rate", "sparsity"} {
+	for _, q := range []string{"coding_rate", "sparsity", "hoyer"} {
 		if seen[q] {
 			qs = append(qs, q)
 			delete(seen, q)

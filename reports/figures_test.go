@@ -195,7 +195,8 @@ func TestParamFiguresOnlyWhereSizesVary(t *testing.T) {
 	}
 }
 
-// Sparsity, exact zeros, is drawn for CRATE-MAE only, with a note.
+// Sparsity, exact zeros, is drawn for CRATE-MAE only, with a note;
+// Hoyer's measure for both.
 func TestSparsityCRATEOnly(t *testing.T) {
 	figs := figuresWith(figures(loadFixture(t, realistic())), "fig-layers-sparsity")
 	if len(figs) == 0 {
@@ -211,7 +212,10 @@ func TestSparsityCRATEOnly(t *testing.T) {
 			t.Errorf("%s: caption %q does not say why MAE is left out", f.base, f.caption)
 		}
 	}
-	if rates := figuresWith(figures(loadFixture(t, realistic())), "fig-layers-coding_rate"); len(rates) == 0 || len(rates[0].chart.Series) != 6 {
-		t.Error("the coding rate lost MAE")
+	all := figures(loadFixture(t, realistic()))
+	for _, q := range []string{"coding_rate", "hoyer"} {
+		if fs := figuresWith(all, "fig-layers-"+q); len(fs) == 0 || len(fs[0].chart.Series) != 6 {
+			t.Errorf("%s lost MAE", q)
+		}
 	}
 }

@@ -282,6 +282,7 @@ func metrics(r ablations.Run, evalEvery, last int) []store.Metric {
 				}
 				add(fmt.Sprintf("layer/%s/%d/coding_rate", part, i), rate*progress+noise(0.2))
 				add(fmt.Sprintf("layer/%s/%d/sparsity", part, i), sparsity+noise(0.01))
+				add(fmt.Sprintf("layer/%s/%d/hoyer", part, i), 0.3+sparsity/2+noise(0.01))
 			}
 		}
 	}

@@ -40,6 +40,7 @@ var metricNames = map[string]string{
 	keyKNNAcc:      "k-NN accuracy",
 	"coding_rate":  "coding rate",
 	"sparsity":     "sparsity",
+	"hoyer":        "Hoyer sparsity",
 }
 
 // higherIsBetter tells the direction of a metric: accuracies up, losses

@@ -36,11 +36,12 @@
 //     reference lines the same probe on raw pixels
 //     (eval/*_pixels, logged at step 0) and on each architecture's
 //     untrained encoder (the step-0 evaluation);
-//   - layer-wise: the final coding rate and sparsity of every encoder then
+//   - layer-wise: the final coding rate and sparsities of every encoder then
 //     decoder layer on one continuous index, a dashed line where the
 //     decoder starts, one line per configuration (per variant, pooling the
 //     axes, past plots.MaxSeries lines), one chart per encoder depth;
-//     sparsity (exact zeros) for CRATE-MAE only, as MAE's GELU gives none;
+//     sparsity (exact zeros) for CRATE-MAE only, as MAE's GELU gives none,
+//     and Hoyer's sparsity, which compares both;
 //   - the last reconstruction grid of each configuration's first finished
 //     seed, copied as it is.
 //

@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 
@@ -79,12 +80,16 @@ func (ev *evaluator) run(step int, sink Sink) error {
 }
 
 // reconstruction measures eval/recon_loss and the layer-wise figures over
-// the held-out images, and draws the reconstruction grid.
+// the held-out images, and draws the reconstruction grid. Each layer's
+// sparsity is measured twice: the fraction of exact zeros (CRATE's ISTA
+// output has them, MAE's GELU none), and Hoyer's measure per token, which
+// means something for both.
 func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, error) {
 	c := ev.spec.Model
 	size, l := ev.ds.Transform.In.Len(), c.NumPatches()
 	batches := len(ev.images) / (size * ev.batch)
 	values := map[string]float64{}
+	hoyer := map[string][]float64{} // per batch, where defined
 	var loss float64
 	for b := 0; b < batches; b++ {
 		images := ev.images[b*ev.batch*size : (b+1)*ev.batch*size]
@@ -102,6 +107,11 @@ func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, er
 				key := fmt.Sprintf("layer/%s/%d/", part, layer.Index)
 				values[key+"coding_rate"] += codingRate(layer, ev.batch) / float64(batches)
 				values[key+"sparsity"] += evaluation.Sparsity(layer.Sparse) / float64(batches)
+				// per token: the activation's width is its share of the tokens
+				width := len(layer.Sparse) / (len(layer.Tokens) / layer.Width)
+				if h := evaluation.Hoyer(layer.Sparse, width); !math.IsNaN(h) {
+					hoyer[key+"hoyer"] = append(hoyer[key+"hoyer"], h)
+				}
 			}
 		}
 		if b == 0 && ev.spec.Eval.ReconSamples > 0 {
@@ -111,6 +121,13 @@ func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, er
 		}
 	}
 	values["eval/recon_loss"] = loss
+	for k, hs := range hoyer {
+		var sum float64
+		for _, h := range hs {
+			sum += h
+		}
+		values[k] = sum / float64(len(hs))
+	}
 	return values, nil
 }
 

@@ -9,7 +9,7 @@ import (
 
 // The probes on raw pixels, the baselines of the encoder's, are measured
 // once, at step 0, and are the same for both architectures: they do not
-// depend on the model.
+// depend on the model. Hoyer's sparsity is logged for both.
 func TestPixelBaselinesAtStepZero(t *testing.T) {
 	keys := []string{"eval/linear_probe_acc_pixels", "eval/knn_acc_pixels"}
 	got := make(map[string]map[string]float64)
@@ -19,6 +19,11 @@ func TestPixelBaselinesAtStepZero(t *testing.T) {
 			t.Fatal(err)
 		}
 		got[arch] = make(map[string]float64)
+		for _, k := range []string{"layer/enc/0/hoyer", "layer/dec/0/hoyer"} {
+			if v, ok := r.metrics[0][k]; !ok || !(v >= 0 && v <= 1) {
+				t.Errorf("%s: %s = %v (logged %v) at step 0, want a value in [0, 1]", arch, k, v, ok)
+			}
+		}
 		for step, values := range r.metrics {
 			for _, k := range keys {
 				v, ok := values[k]
