@@ -154,7 +154,7 @@ var dashes = [][]vg.Length{
 // shapes are the series' marker shapes.
 var shapes = []draw.GlyphDrawer{
 	draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{},
-	draw.RingGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{},
+	draw.RingGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{}, draw.TriangleGlyph{},
 }
 
 // refStyles are the reference lines' colours and dash patterns: greys,
@@ -231,8 +231,18 @@ func layout(c Chart) (*figure, error) {
 		if j, ok := same[i]; ok && j < i {
 			s.Label += " (same values as " + series[j].Label + ")"
 		}
-		_, twin := same[i]
-		thumbs, err := addSeries(p, c, s, dodge(c, series, i), twin)
+		tw := twin{}
+		if first, ok := same[i]; ok {
+			for k := range series {
+				if f, ok := same[k]; ok && f == first {
+					if k < i {
+						tw.rank++
+					}
+					tw.of++
+				}
+			}
+		}
+		thumbs, err := addSeries(p, c, s, dodge(c, series, i), tw)
 		if err != nil {
 			return nil, fmt.Errorf("plots: %q: series %q: %w", c.Title, s.Label, err)
 		}
@@ -329,6 +339,10 @@ func clean(c Chart) ([]Series, error) {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// twin places a series among those of the same points: rank of of them;
+// of is 0 for a series with no twin.
+type twin struct{ rank, of int }
+
 // sameAs finds the series whose points all equal another's, which would
 // hide one another: it maps each such series to the first of its kind.
 func sameAs(series []Series) map[int]int {
@@ -408,9 +422,9 @@ func dodge(c Chart, series []Series, i int) func(float64) float64 {
 
 // addSeries adds the lines, bands, markers and error bars of s to p and
 // returns its legend thumbnails. A twin, a series with the same points as
-// another, always has markers, so that its shape shows where its line is
-// hidden.
-func addSeries(p *tracked, c Chart, s Series, shift func(float64) float64, twin bool) ([]plot.Thumbnailer, error) {
+// others, always has markers, every tw.of-th point from its rank, so that
+// each twin's marker shows at its own points along the shared line.
+func addSeries(p *tracked, c Chart, s Series, shift func(float64) float64, tw twin) ([]plot.Thumbnailer, error) {
 	col := pick(palette, s.Color)
 	n := len(s.Points)
 	xys := make(plotter.XYs, n)
@@ -428,7 +442,7 @@ func addSeries(p *tracked, c Chart, s Series, shift func(float64) float64, twin 
 	starts = append(starts, n)
 	var thumbs []plot.Thumbnailer
 	band := c.Spread == Band
-	markers := c.Markers || twin
+	markers := c.Markers || tw.of > 0
 	for k := 0; k+1 < len(starts); k++ {
 		lo, hi := starts[k], starts[k+1]
 		if hi-lo < 2 {
@@ -462,7 +476,17 @@ func addSeries(p *tracked, c Chart, s Series, shift func(float64) float64, twin 
 		}
 	}
 	if markers {
-		sc, err := plotter.NewScatter(xys)
+		at := xys
+		if tw.of > 1 {
+			at = nil
+			for i := tw.rank; i < n; i += tw.of {
+				at = append(at, xys[i])
+			}
+			if len(at) == 0 {
+				at = xys
+			}
+		}
+		sc, err := plotter.NewScatter(at)
 		if err != nil {
 			return nil, err
 		}

@@ -255,6 +255,18 @@ func TestSeriesStaysDistinguishable(t *testing.T) {
 	if len(shape) != 2 || shape[palette[1]] == "" || shape[palette[3]] == "" || shape[palette[1]] == shape[palette[3]] {
 		t.Errorf("marker shapes %v, want two different ones on series 1 and 3", shape)
 	}
+	// each twin's markers at its own points of the shared line
+	at := map[color.Color][]float64{}
+	for _, pl := range f.items {
+		if sc, ok := pl.(*plotter.Scatter); ok {
+			for _, xy := range sc.XYs {
+				at[sc.GlyphStyle.Color] = append(at[sc.GlyphStyle.Color], xy.X)
+			}
+		}
+	}
+	if got := fmt.Sprint(at[palette[1]], at[palette[3]]); got != "[0 20 40] [10 30]" {
+		t.Errorf("twins' markers at %s, want [0 20 40] [10 30]", got)
+	}
 	if want := "s3 (same values as s1)"; f.labels[3] != want {
 		t.Errorf("legend entry %q, want %q", f.labels[3], want)
 	}

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -85,6 +86,12 @@ func TestFiguresSeriesDistinct(t *testing.T) {
 	}
 	if len(mae) != 3 || fmt.Sprint(mae[0].Points) != fmt.Sprint(mae[1].Points) {
 		t.Errorf("the fixture's MAE lines should coincide: %v", mae)
+	}
+	// and drawn, the legend says so
+	res, _ := generate(t, heads())
+	svg := read(t, filepath.Join(res.Dir, "fig-curve-train_loss.svg"))
+	if !strings.Contains(svg, "(same values as MAE, num_heads=1 (2 seeds))") {
+		t.Error("the train-loss figure does not say which MAE lines coincide")
 	}
 }
 
