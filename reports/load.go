@@ -30,7 +30,7 @@ const (
 var headline = []string{keyProbeAcc, keyProbeAccAvg, keyKNNAcc, keyReconLoss, keyTrainLoss}
 
 // curveKeys are the metrics drawn against the step.
-var curveKeys = []string{keyTrainLoss, keyReconLoss}
+var curveKeys = []string{keyTrainLoss, keyReconLoss, keyProbeAcc, keyKNNAcc}
 
 // metricNames are the display names of the metrics.
 var metricNames = map[string]string{
@@ -41,6 +41,7 @@ var metricNames = map[string]string{
 	keyKNNAcc:      "k-NN accuracy",
 	"coding_rate":  "coding rate",
 	"sparsity":     "sparsity",
+	"hoyer":        "Hoyer sparsity",
 }
 
 // higherIsBetter tells the direction of a metric: accuracies up, losses

@@ -26,8 +26,8 @@ func TestSweepDryRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		// steps drawn from [20, 40] with seed 0: 27 and 35
-		`(?m)^CRATE-MAE/mask_ratio=0\.25/steps=27/seed=0 +crate +27 `,
-		`(?m)^MAE/mask_ratio=0\.5/steps=35/seed=0 +vit +35 +7,536 `,
+		`(?m)^CRATE-MAE/mask_ratio=0\.25/steps=27/seed=0 +new +crate +27 `,
+		`(?m)^MAE/mask_ratio=0\.5/steps=35/seed=0 +new +vit +35 +7,536 `,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("no line matching %s\n%s", want, out)
