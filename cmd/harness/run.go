@@ -118,8 +118,9 @@ SIGINT (SIGTERM).`,
 			if err != nil {
 				return invalid(err)
 			}
+			overrides := versionOverrides(sets, sweeps)
 			if dryRun {
-				c, statuses, err := planStatuses(db, x.Name, x.Text, sets, retryFailed, jobs)
+				c, statuses, err := planStatuses(db, x.Name, x.Text, overrides, retryFailed, jobs)
 				if err != nil {
 					return err
 				}
@@ -128,7 +129,7 @@ SIGINT (SIGTERM).`,
 				printPlan(w, x, jobs, statuses, placeRuns(jobs, cuda, runsPerGPU, workers), note)
 				return nil
 			}
-			return execute(cmd, x, jobs, db, sets, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
+			return execute(cmd, x, jobs, db, overrides, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
@@ -142,12 +143,24 @@ SIGINT (SIGTERM).`,
 	return cmd
 }
 
+// versionOverrides are the command line's changes to the file that make a
+// version of their own: each --set as KEY=VALUE, then each --sweep as
+// "--sweep KEY=VALUES", since a sweep changes the runs as an axis of the
+// file would.
+func versionOverrides(sets, sweeps []string) []string {
+	out := append([]string(nil), sets...)
+	for _, s := range sweeps {
+		out = append(out, "--sweep "+s)
+	}
+	return out
+}
+
 // execute runs the jobs of x in the store at db, first noting where they
 // compute and why.
 //
-// It first records the file, with the overrides sets, as a version of the
+// It first records the file, with the overrides, as a version of the
 // experiment and says how its runs differ from the version before.
-func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, sets []string, note string, opt runner.Options) error {
+func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, overrides []string, note string, opt runner.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return failed(fmt.Errorf("find the harness binary for the workers: %w", err))
@@ -158,7 +171,7 @@ func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db 
 	}
 	defer st.Close()
 	w := cmd.OutOrStdout()
-	change, err := st.PutVersion(x.Name, x.Description, x.Text, sets, versionRuns(jobs))
+	change, err := st.PutVersion(x.Name, x.Description, x.Text, overrides, versionRuns(jobs))
 	if err != nil {
 		return failed(err)
 	}

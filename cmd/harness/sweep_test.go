@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -61,6 +62,22 @@ func TestSweepDryRun(t *testing.T) {
 		code, out, stderr := runHarness(t, dir, "run", path, "--dry-run", "--db", db, "--sweep", c.sweep)
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("--sweep %s: exit %d, %q; want 2 naming %s\n%s", c.sweep, code, stderr, c.want, out)
+		}
+	}
+}
+
+// A --sweep makes a version of its own, as a --set does: both are in the
+// overrides a version is recorded with, the sets first.
+func TestVersionOverrides(t *testing.T) {
+	for _, c := range []struct {
+		sets, sweeps, want []string
+	}{
+		{nil, nil, nil},
+		{[]string{"train.steps=5"}, nil, []string{"train.steps=5"}},
+		{[]string{"train.steps=5"}, []string{"train.mask_ratio=0.5,0.75"}, []string{"train.steps=5", "--sweep train.mask_ratio=0.5,0.75"}},
+	} {
+		if got := versionOverrides(c.sets, c.sweeps); !slices.Equal(got, c.want) {
+			t.Errorf("versionOverrides(%q, %q) = %q, want %q", c.sets, c.sweeps, got, c.want)
 		}
 	}
 }
