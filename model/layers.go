@@ -162,22 +162,26 @@ func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *layout, toke
 	return gr.apply(k, inputs...)
 }
 
-// build adds the whole masked autoencoder: patch embedding, masking,
-// encoder, decoder, prediction and loss.
+// build adds the whole masked autoencoder as models_mae.py's forward does:
+// latent = forwardEncoder(imgs), pred = forwardDecoder(latent),
+// loss = forwardLoss(pred, target).
 func (gr *Graph) build() error {
-	c := gr.m.Config
-	l := c.NumPatches()
-	x := gr.linear("patch_embed.proj", gr.patches, true) // a stride-p convolution
-	if c.Masking == MaskingReleased {
-		// mask tokens in the removed places, cls in front, decoder_pos_embed
-		// added, the whole sequence encoded
-		gr.encLayout = &layout{n: 1 + l}
-		x = gr.sequence(x, l, "decoder_pos_embed", gr.encLayout, "cls_token", "mask_token")
-	} else {
-		// cls and the visible patches only, with pos_embed
-		gr.encLayout = &layout{n: 1 + gr.keep}
-		x = gr.sequence(x, l, "pos_embed", gr.encLayout, "cls_token")
+	latent := gr.forwardEncoder(gr.patches)
+	if gr.encoderOnly {
+		gr.features = latent
+		return gr.err
 	}
+	gr.pred = gr.forwardDecoder(latent)
+	gr.loss = gr.forwardLoss(gr.pred, gr.target)
+	return gr.err
+}
+
+// forwardEncoder: x = patch_embed(imgs), x = the patches randomMasking
+// keeps (+ pos_embed, cls in front), x = blocks(x), latent = norm(x).
+func (gr *Graph) forwardEncoder(patches *G.Node) *G.Node {
+	c := gr.m.Config
+	x := gr.linear("patch_embed.proj", patches, true) // a stride-p convolution
+	x = gr.maskedSequence(x)
 	for i := 0; i < c.Depth; i++ {
 		p := fmt.Sprintf("blocks.%d.", i)
 		if c.Arch == ArchCRATE {
@@ -189,14 +193,32 @@ func (gr *Graph) build() error {
 			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, false))
 		}
 	}
-	x = gr.layerNorm("norm", x, finalEps)
-	if gr.encoderOnly {
-		gr.features = x
-		return gr.err
+	return gr.layerNorm("norm", x, finalEps)
+}
+
+// maskedSequence is the encoder's input after the batch's randomMasking
+// (pass.go): with visible masking cls and the kept patches only, with
+// pos_embed; with released masking the whole sequence, mask tokens in the
+// removed places and decoder_pos_embed added.
+func (gr *Graph) maskedSequence(x *G.Node) *G.Node {
+	l := gr.m.Config.NumPatches()
+	if gr.m.Config.Masking == MaskingReleased {
+		gr.encLayout = &layout{n: 1 + l}
+		return gr.sequence(x, l, "decoder_pos_embed", gr.encLayout, "cls_token", "mask_token")
 	}
+	gr.encLayout = &layout{n: 1 + gr.keep}
+	return gr.sequence(x, l, "pos_embed", gr.encLayout, "cls_token")
+}
+
+// forwardDecoder: x = decoder_embed(latent), mask tokens put back in the
+// removed places (+ decoder_pos_embed), x = decoder_blocks(x),
+// pred = decoder_pred(decoder_norm(x)). Under released masking the encoder
+// kept every place and the decoder starts from its output.
+func (gr *Graph) forwardDecoder(x *G.Node) *G.Node {
+	c := gr.m.Config
 	if c.Masking == MaskingVisible {
 		x = gr.linear("decoder_embed", x, true)
-		gr.decLayout = &layout{n: 1 + l}
+		gr.decLayout = &layout{n: 1 + c.NumPatches()}
 		x = gr.sequence(x, 1+gr.keep, "decoder_pos_embed", gr.decLayout, "mask_token")
 	}
 	for i := 0; i < c.DecoderDepth; i++ {
@@ -210,12 +232,18 @@ func (gr *Graph) build() error {
 			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, true))
 		}
 	}
-	gr.pred = gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
-	loss := gr.apply(maskedMSE{b: gr.batch, l: l, p: c.PatchDim(), removed: gr.removed}, gr.pred, gr.target)
+	return gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
+}
+
+// forwardLoss: loss = Σ mask · mean((pred - target)²) / Σ mask over the
+// patches, target standardised per patch under norm_pix_loss (see run).
+func (gr *Graph) forwardLoss(pred, target *G.Node) *G.Node {
+	c := gr.m.Config
+	loss := gr.apply(maskedMSE{b: gr.batch, l: c.NumPatches(), p: c.PatchDim(), removed: gr.removed}, pred, target)
 	if gr.err != nil {
-		return gr.err
+		return nil
 	}
-	var err error
-	gr.loss, err = G.Sum(loss)
-	return err
+	sum, err := G.Sum(loss)
+	gr.fail(err)
+	return sum
 }

@@ -48,7 +48,7 @@ func (gr *Graph) run(images, noise []float32) error {
 			standardise(target, c.PatchDim())
 		}
 	}
-	gr.mask(noise)
+	gr.randomMasking(noise)
 	gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {
 		return fmt.Errorf("running the %s graph: %w", c.Arch, err)
@@ -126,58 +126,67 @@ func (gr *Graph) Grad(p *Param) []float32 {
 	return floats(n.Value())
 }
 
-// mask draws the batch's masking from noise: each element keeps the patches
-// of its gr.keep smallest noise values, and the layouts place the cls token,
-// the kept patches and the mask tokens accordingly.
-func (gr *Graph) mask(noise []float32) {
-	l := gr.m.Config.NumPatches()
-	order, rank := make([]int, l), make([]int, l)
+// randomMasking draws the batch's masking from noise as models_mae.py's
+// random_masking does, per element: idsShuffle = argsort(noise), the
+// patches of the keep smallest noise values kept; idsRestore =
+// argsort(idsShuffle), each patch's place in that order; mask = 1 where
+// idsRestore ≥ keep. It writes the mask (gr.removed) and the layouts that
+// place the cls token, the kept patches and the mask tokens.
+func (gr *Graph) randomMasking(noise []float32) {
+	l, keep := gr.m.Config.NumPatches(), gr.keep
+	idsShuffle, idsRestore := make([]int, l), make([]int, l)
+	enc, dec := gr.encLayout, gr.decLayout
+	enc.grow(gr.batch)
+	if dec != nil {
+		dec.grow(gr.batch)
+	}
 	for e := 0; e < gr.batch; e++ {
 		row := noise[e*l : (e+1)*l]
-		for i := range order {
-			order[i] = i
+		for i := range idsShuffle {
+			idsShuffle[i] = i
 		}
-		sort.SliceStable(order, func(i, j int) bool { return row[order[i]] < row[order[j]] })
-		for k, i := range order {
-			rank[i] = k
+		sort.SliceStable(idsShuffle, func(i, j int) bool { return row[idsShuffle[i]] < row[idsShuffle[j]] })
+		for k, i := range idsShuffle {
+			idsRestore[i] = k
+		}
+		for i, k := range idsRestore {
 			gr.removed[e*l+i] = 0
-			if k >= gr.keep {
+			if k >= keep {
 				gr.removed[e*l+i] = 1
 			}
 		}
-		enc := gr.encLayout
-		at := func(lay *layout, j, src, pos int) {
-			lay.src[e*lay.n+j], lay.pos[e*lay.n+j] = src, pos
-		}
-		enc.grow(gr.batch)
-		at(enc, 0, tokenRow(0), 0) // cls
-		if gr.decLayout == nil {
+		enc.set(e, 0, tokenRow(0), 0) // cls
+		if dec == nil {
 			// released: every place filled, by its patch or the mask token
-			for i := 0; i < l; i++ {
+			for i, k := range idsRestore {
 				src := i
-				if rank[i] >= gr.keep {
+				if k >= keep {
 					src = tokenRow(1)
 				}
-				at(enc, 1+i, src, 1+i)
+				enc.set(e, 1+i, src, 1+i)
 			}
 			continue
 		}
-		// visible: the kept patches in noise order, then in the decoder every
-		// place filled by its encoded patch or the mask token
-		dec := gr.decLayout
-		dec.grow(gr.batch)
-		for k := 0; k < gr.keep; k++ {
-			at(enc, 1+k, order[k], 1+order[k])
+		// visible: the kept patches in noise order (idsKeep), then in the
+		// decoder every place filled by its encoded patch or the mask token
+		for k, i := range idsShuffle[:keep] {
+			enc.set(e, 1+k, i, 1+i)
 		}
-		at(dec, 0, 0, 0)
-		for i := 0; i < l; i++ {
-			src := 1 + rank[i]
-			if rank[i] >= gr.keep {
+		dec.set(e, 0, 0, 0)
+		for i, k := range idsRestore {
+			src := 1 + k
+			if k >= keep {
 				src = tokenRow(0) // the decoder's only learned token: mask
 			}
-			at(dec, 1+i, src, 1+i)
+			dec.set(e, 1+i, src, 1+i)
 		}
 	}
+}
+
+// set makes token j of element e row src of its source, plus row pos of
+// the position table.
+func (lay *layout) set(e, j, src, pos int) {
+	lay.src[e*lay.n+j], lay.pos[e*lay.n+j] = src, pos
 }
 
 // grow sizes the layout for a batch.
