@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // Run computes one batch: images [batch, C, H, W] and noise [batch, L], the
@@ -21,7 +23,7 @@ func (gr *Graph) Run(images, noise []float32) (Output, error) {
 	out := Output{
 		Loss: gr.loss.Value().Data().(float32),
 		Pred: make([]float32, b*l*c.PatchDim()),
-		Mask: append([]float32(nil), gr.removed...),
+		Mask: append([]float32(nil), floats(gr.mask.Value())...),
 	}
 	pred, p := floats(gr.pred.Value()), c.PatchDim()
 	for e := 0; e < b; e++ {
@@ -130,16 +132,13 @@ func (gr *Graph) Grad(p *Param) []float32 {
 // random_masking does, per element: idsShuffle = argsort(noise), the
 // patches of the keep smallest noise values kept; idsRestore =
 // argsort(idsShuffle), each patch's place in that order; mask = 1 where
-// idsRestore ≥ keep. It writes the mask (gr.removed) and the layouts that
+// idsRestore ≥ keep. It writes the graph's inputs mask and layouts, which
 // place the cls token, the kept patches and the mask tokens.
 func (gr *Graph) randomMasking(noise []float32) {
 	l, keep := gr.m.Config.NumPatches(), gr.keep
 	idsShuffle, idsRestore := make([]int, l), make([]int, l)
-	enc, dec := gr.encLayout, gr.decLayout
-	enc.grow(gr.batch)
-	if dec != nil {
-		dec.grow(gr.batch)
-	}
+	mask := floats(gr.mask.Value())
+	enc, dec := gr.layout(gr.encLayout), gr.layout(gr.decLayout)
 	for e := 0; e < gr.batch; e++ {
 		row := noise[e*l : (e+1)*l]
 		for i := range idsShuffle {
@@ -150,13 +149,13 @@ func (gr *Graph) randomMasking(noise []float32) {
 			idsRestore[i] = k
 		}
 		for i, k := range idsRestore {
-			gr.removed[e*l+i] = 0
+			mask[e*l+i] = 0
 			if k >= keep {
-				gr.removed[e*l+i] = 1
+				mask[e*l+i] = 1
 			}
 		}
 		enc.set(e, 0, tokenRow(0), 0) // cls
-		if dec == nil {
+		if dec.rows == nil {
 			// released: every place filled, by its patch or the mask token
 			for i, k := range idsRestore {
 				src := i
@@ -183,17 +182,12 @@ func (gr *Graph) randomMasking(noise []float32) {
 	}
 }
 
-// set makes token j of element e row src of its source, plus row pos of
-// the position table.
-func (lay *layout) set(e, j, src, pos int) {
-	lay.src[e*lay.n+j], lay.pos[e*lay.n+j] = src, pos
-}
-
-// grow sizes the layout for a batch.
-func (lay *layout) grow(batch int) {
-	if len(lay.src) != batch*lay.n {
-		lay.src, lay.pos = make([]int, batch*lay.n), make([]int, batch*lay.n)
+// layout returns the layout a layout input holds; none for nil.
+func (gr *Graph) layout(n *G.Node) layout {
+	if n == nil {
+		return layout{}
 	}
+	return layout{n: gr.rows(n) / gr.batch, rows: floats(n.Value())}
 }
 
 // standardise replaces each n-vector of v by (v - mean)/std, PatchStats'
