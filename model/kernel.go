@@ -13,11 +13,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// A kernel is one block of the model computed by hand on float32 slices,
+// A Kernel is one block of the model computed by hand on float32 slices,
 // with its gradient derived by hand. Gorgonia sees each kernel as one node of
 // the graph (kernelOp) and differentiates through it with the kernel's own
 // backward pass (kernelGradOp), so the graph stays small and every hot loop
 // is ours. Every kernel has a finite-difference gradient test.
+//
+// The kernel types (Linear, LayerNorm, ...) are exported with their
+// dimensions, so that a Device in another package can tell them apart and
+// compute them its own way; their methods here are the CPU's loops, which
+// only this package implements.
 type Kernel interface {
 	// Name identifies the kernel in graph dumps and errors.
 	Name() string

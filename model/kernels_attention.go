@@ -8,8 +8,8 @@ import (
 	"harness/internal/parallel"
 )
 
-// attentionDims are the shapes shared by the two attention kernels: batch
-// b of sequences of t tokens, with h heads of width hd each.
+// AttentionDims are the shapes shared by the two attention kernels: batch
+// B of sequences of T tokens, with H heads of width HD each.
 type AttentionDims struct{ B, T, H, HD int }
 
 func (a AttentionDims) width() int { return a.H * a.HD }
@@ -17,15 +17,15 @@ func (a AttentionDims) width() int { return a.H * a.HD }
 // scale is 1/sqrt(head width).
 func (a AttentionDims) scale() float32 { return float32(1 / math.Sqrt(float64(a.HD))) }
 
-// attention computes, for every sequence and head, O = softmax(Q Kᵀ/√hd) V
+// Attention computes, for every sequence and head, O = softmax(Q Kᵀ/√hd) V
 // from a token matrix holding q, k and v column blocks. It is the core of
 // both the ViT block (q, k, v distinct) and MSSA (q = k = v = w, one
 // subspace projection per head). probs keeps the attention maps of the last
 // forward pass for the backward pass.
 type Attention struct {
 	AttentionDims
-	// ld is the row stride of the input; q, k, v are the column offsets of
-	// the blocks, head i's columns starting i*hd further in.
+	// LD is the row stride of the input; Q, K, V are the column offsets of
+	// the blocks, head i's columns starting i·HD further in.
 	LD, Q, K, V int
 	label       string
 	probs       []float32

@@ -32,8 +32,21 @@ func (gr *Graph) Run(images, noise []float32) (Output, error) {
 	return out, nil
 }
 
-// run checks the batch, feeds it and runs the graph.
+// run feeds the batch and runs the graph on the tape machine.
 func (gr *Graph) run(images, noise []float32) error {
+	if err := gr.feed(images, noise); err != nil {
+		return err
+	}
+	gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return fmt.Errorf("running the %s graph: %w", gr.m.Config.Arch, err)
+	}
+	return nil
+}
+
+// feed checks the batch and writes the graph's inputs from it: the
+// patches, the loss targets and randomMasking's mask and layouts.
+func (gr *Graph) feed(images, noise []float32) error {
 	c := gr.m.Config
 	l, b := c.NumPatches(), gr.batch
 	if want := b * c.InChans * c.ImgSize * c.ImgSize; len(images) != want {
@@ -51,10 +64,6 @@ func (gr *Graph) run(images, noise []float32) error {
 		}
 	}
 	gr.randomMasking(noise)
-	gr.vm.Reset()
-	if err := gr.vm.RunAll(); err != nil {
-		return fmt.Errorf("running the %s graph: %w", c.Arch, err)
-	}
 	return nil
 }
 
