@@ -26,7 +26,7 @@ func expectShapes(in []tensor.Shape, want ...tensor.Shape) error {
 	return nil
 }
 
-// linear: y = x Wᵀ + b, with x [rows, in], W [out, in] and, when bias is
+// Linear: y = x Wᵀ + b, with x [rows, in], W [out, in] and, when bias is
 // set, b [out].
 type Linear struct {
 	Rows, In, Out int
@@ -72,7 +72,7 @@ func (k Linear) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	}
 }
 
-// layerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
+// LayerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
 // x [rows, width], the variance biased as in PyTorch.
 type LayerNorm struct {
 	Rows, Width int
@@ -129,7 +129,7 @@ func (k LayerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	}
 }
 
-// gelu: y = x Φ(x), the exact (erf) GELU, elementwise on [rows, width].
+// GELU: y = x Φ(x), the exact (erf) GELU, elementwise on [rows, width].
 type GELU struct{ Rows, Width int }
 
 func (k GELU) Name() string { return "GELU" }
@@ -151,7 +151,7 @@ func (k GELU) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	parallel.For(len(x), func(lo, hi int) { geluGradSlice(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
 }
 
-// ista is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
+// ISTA is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
 // with the block's dictionary W [d, d]:
 // y = relu(x + η(x W - x Wᵀ W) - ηλ) = relu(x + η x M - ηλ), M = W - WᵀW.
 type ISTA struct {

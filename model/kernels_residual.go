@@ -6,7 +6,7 @@ import (
 	"harness/internal/parallel"
 )
 
-// residual: y = a + sign·b on two [rows, width] matrices, the skip
+// Residual: y = a + sign·b on two [rows, width] matrices, the skip
 // connections of the ViT block and CRATE's subtractive decoder. As a kernel
 // it never overwrites its inputs, so every block's output stays readable
 // after a pass (gorgonia's own Add may reuse a dead input's memory).
