@@ -212,6 +212,7 @@ func checkWalker(t *testing.T, c Config, device string) {
 	}
 	gr := ex[1].(*walker).gr
 	kinds := opKinds(gr)
+	checkPasses(t, ex[1].(*walker))
 	for s := 0; s < steps; s++ {
 		images, noise := randomBatch(c, batch, uint64(s))
 		var losses [2]float32
@@ -287,5 +288,44 @@ func checkTraffic(t *testing.T, gr *Graph, dev *testDevice, kinds map[string]int
 	}
 	if !maps.Equal(dev.calls, want) {
 		t.Errorf("device calls per step %v, want one per node %v", dev.calls, want)
+	}
+}
+
+// checkPasses checks the walker's split: the blocks' forward nodes up to the
+// loss, then the backward nodes and gorgonia's gradient sums.
+func checkPasses(t *testing.T, w *walker) {
+	t.Helper()
+	for _, c := range w.forward {
+		switch c.node.Op().(type) {
+		case *kernelGradOp:
+			t.Errorf("a backward node in the forward pass: %s", c.node.Name())
+		case *kernelOp:
+		default:
+			if c.node != w.gr.loss {
+				t.Errorf("gorgonia's %s in the forward pass", c.node.Name())
+			}
+		}
+	}
+	if last := w.forward[len(w.forward)-1].node; last != w.gr.loss {
+		t.Errorf("the forward pass ends at %s, not the loss", last.Name())
+	}
+	for _, c := range w.backward {
+		if _, ok := c.node.Op().(*kernelOp); ok {
+			t.Errorf("a forward node in the backward pass: %s", c.node.Name())
+		}
+	}
+}
+
+// An executor refuses the graphs it cannot step.
+func TestExecutorRefusesEncoderGraphs(t *testing.T) {
+	m, _ := New(tiny(ArchCRATE, MaskingReleased), 1)
+	enc, err := m.NewEncoder(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []Device{CPU{}, newTestDevice()} {
+		if _, err := enc.Executor(d); err == nil || !strings.Contains(err.Error(), "encoder graph") {
+			t.Errorf("%s: error %v, want one naming the encoder graph", d.Name(), err)
+		}
 	}
 }

@@ -54,25 +54,31 @@ func (e tapeExecutor) LoadParams() error                { return nil }
 func (e tapeExecutor) Close() error                     { return nil }
 
 // walker is llm.c's executor for a gorgonia graph: the nodes in the order
-// the tape machine runs them (the forward pass, then the backward pass in
-// reverse), each one call into the device, on one device buffer per node.
+// the tape machine runs them, the forward pass up to the loss, then the
+// backward pass (the blocks in reverse), each node one call into the
+// device, on one device buffer per node.
 type walker struct {
-	gr     *Graph
-	dev    Device
-	bufs   map[*G.Node]Buffer
-	owned  []Buffer                   // what Close frees
-	dins   map[*kernelGradOp][]Buffer // a backward node's input gradients
-	inputs []*G.Node                  // uploaded for every batch
-	params map[*Param]Buffer
-	steps  []func() error // the nodes to compute, in order
-	lossIn []float32      // the loss, downloaded
+	gr                *Graph
+	dev               Device
+	bufs              map[*G.Node]Buffer
+	owned             []Buffer                   // what Close frees
+	dins              map[*kernelGradOp][]Buffer // a backward node's input gradients
+	inputs            []*G.Node                  // uploaded for every batch
+	forward, backward []call                     // the computing nodes, in order
+	lossIn            []float32                  // the loss, downloaded
+}
+
+// call computes one node on the device.
+type call struct {
+	node *G.Node
+	run  func() error
 }
 
 // newWalker allocates every node's buffer on d, uploads the parameters and
 // the constants, and lists the calls a Step makes.
 func newWalker(gr *Graph, d Device) (*walker, error) {
 	w := &walker{gr: gr, dev: d, bufs: map[*G.Node]Buffer{}, dins: map[*kernelGradOp][]Buffer{},
-		params: map[*Param]Buffer{}, lossIn: make([]float32, 1)}
+		lossIn: make([]float32, 1)}
 	sorted, err := G.Sort(gr.g)
 	if err != nil {
 		return nil, fmt.Errorf("ordering the %s graph: %w", gr.m.Config.Arch, err)
@@ -142,7 +148,7 @@ func (w *walker) add(n *G.Node) error {
 	case *kernelOp:
 		out, err := w.alloc(size)
 		w.bufs[n] = out
-		w.steps = append(w.steps, func() error { return w.dev.Forward(op.k, out, in) })
+		w.then(n, func() error { return w.dev.Forward(op.k, out, in) })
 		return err
 	case *kernelGradOp:
 		dins := make([]Buffer, len(op.fwd.inShapes))
@@ -156,7 +162,7 @@ func (w *walker) add(n *G.Node) error {
 		}
 		w.dins[op], w.bufs[n] = dins, dins[op.first]
 		k := len(op.fwd.inShapes)
-		w.steps = append(w.steps, func() error { return w.dev.Backward(op.fwd.k, dins, in[:k], in[k], in[k+1]) })
+		w.then(n, func() error { return w.dev.Backward(op.fwd.k, dins, in[:k], in[k], in[k+1]) })
 		return nil
 	case *gradPickOp:
 		w.bufs[n] = w.dins[op.src][op.input]
@@ -181,11 +187,11 @@ func (w *walker) addGorgonia(n *G.Node, size int, in []Buffer) error {
 	}
 	switch {
 	case kind == "gorgonia.elemBinOp" && len(in) == 2 && op.String() == "+ false":
-		w.steps = append(w.steps, func() error { return w.dev.Add(out, in[0], in[1]) })
+		w.then(n, func() error { return w.dev.Add(out, in[0], in[1]) })
 	case kind == "gorgonia.sumOp" && size == 1:
-		w.steps = append(w.steps, func() error { return w.dev.Sum(out, in[0]) })
+		w.then(n, func() error { return w.dev.Sum(out, in[0]) })
 	case kind == "*gorgonia.repeatOp":
-		w.steps = append(w.steps, func() error { return w.dev.Broadcast(out, in[0]) })
+		w.then(n, func() error { return w.dev.Broadcast(out, in[0]) })
 	case kind == "gorgonia.sizeOp" && size == 1:
 		return w.dev.Fill(out, float32(w.operands(n)[0].Shape().TotalSize()))
 	case kind == "gorgonia.constantScalar":
@@ -204,8 +210,18 @@ func (w *walker) addGorgonia(n *G.Node, size int, in []Buffer) error {
 	return nil
 }
 
-// Step feeds the batch as Run does, uploads the graph's inputs, computes
-// every node and downloads the loss.
+// then appends node n's computation to the forward pass, or once the loss
+// is computed to the backward pass.
+func (w *walker) then(n *G.Node, run func() error) {
+	if len(w.forward) > 0 && w.forward[len(w.forward)-1].node == w.gr.loss {
+		w.backward = append(w.backward, call{n, run})
+		return
+	}
+	w.forward = append(w.forward, call{n, run})
+}
+
+// Step feeds the batch as Run does, uploads the graph's inputs, runs the
+// forward pass and the backward pass and downloads the loss.
 func (w *walker) Step(images, noise []float32) (float32, error) {
 	if err := w.gr.feed(images, noise); err != nil {
 		return 0, err
@@ -215,15 +231,26 @@ func (w *walker) Step(images, noise []float32) (float32, error) {
 			return 0, fmt.Errorf("uploading %s: %w", n.Name(), err)
 		}
 	}
-	for _, step := range w.steps {
-		if err := step(); err != nil {
-			return 0, fmt.Errorf("%s: %w", w.dev.Name(), err)
-		}
+	if err := w.run(w.forward); err != nil {
+		return 0, err
+	}
+	if err := w.run(w.backward); err != nil {
+		return 0, err
 	}
 	if err := w.dev.Download(w.lossIn, w.bufs[w.gr.loss]); err != nil {
 		return 0, fmt.Errorf("downloading the loss: %w", err)
 	}
 	return w.lossIn[0], nil
+}
+
+// run makes the calls in order.
+func (w *walker) run(calls []call) error {
+	for _, c := range calls {
+		if err := c.run(); err != nil {
+			return fmt.Errorf("%s: node %s: %w", w.dev.Name(), c.node.Name(), err)
+		}
+	}
+	return nil
 }
 
 // Grad downloads p's gradient.
