@@ -37,6 +37,15 @@ import "fmt"
 // loss targets, randomMasking's mask and layouts) and downloads the loss;
 // the parameters stay on the device between steps, uploaded once, and
 // again only through LoadParams.
+//
+// Not yet behind the seam: AdamW and gradient clipping run on the host
+// (training/optim.go), so a training step on a device also downloads the
+// gradients and uploads the parameters; moving them means Device
+// operations for the update and the global norm, and AdamW's moments in
+// device buffers that checkpoints download. The walker gives every node a
+// buffer of its own, where the tape machine recycles the gradients it has
+// read, and evaluation (Graph.Encode, Graph.Layers) runs on the tape
+// machine only.
 
 // Buffer is the memory of one tensor on a Device, Len float32s: a host
 // slice for the CPU (Host), a handle to memory that only its device reads
