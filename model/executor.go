@@ -42,6 +42,7 @@ func (gr *Graph) Executor(d Device) (Executor, error) {
 // parameters' host slices, which the optimizer updates in place.
 type tapeExecutor struct{ gr *Graph }
 
+// Step runs the batch on the tape machine.
 func (e tapeExecutor) Step(images, noise []float32) (float32, error) {
 	if err := e.gr.run(images, noise); err != nil {
 		return 0, err
@@ -49,9 +50,16 @@ func (e tapeExecutor) Step(images, noise []float32) (float32, error) {
 	return e.gr.loss.Value().Data().(float32), nil
 }
 
+// Grad returns the graph's own gradient of p, which the optimizer may
+// scale in place.
 func (e tapeExecutor) Grad(p *Param) ([]float32, error) { return e.gr.Grad(p), nil }
-func (e tapeExecutor) LoadParams() error                { return nil }
-func (e tapeExecutor) Close() error                     { return nil }
+
+// LoadParams has nothing to do: the graph reads the parameters' host
+// values.
+func (e tapeExecutor) LoadParams() error { return nil }
+
+// Close has nothing to give back.
+func (e tapeExecutor) Close() error { return nil }
 
 // walker is llm.c's executor for a gorgonia graph: the nodes in the order
 // the tape machine runs them, the forward pass up to the loss, then the

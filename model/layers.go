@@ -236,7 +236,7 @@ func (gr *Graph) forwardDecoder(x *G.Node) *G.Node {
 }
 
 // forwardLoss: loss = Σ mask · mean((pred - target)²) / Σ mask over the
-// patches, target standardised per patch under norm_pix_loss (see run).
+// patches, target standardised per patch under norm_pix_loss (see feed).
 func (gr *Graph) forwardLoss(pred, target *G.Node) *G.Node {
 	c := gr.m.Config
 	loss := gr.apply(MaskedMSE{B: gr.batch, L: c.NumPatches(), P: c.PatchDim()}, pred, target, gr.mask)
