@@ -54,6 +54,10 @@ func (d *testDevice) bufs(bs []Buffer) []Buffer {
 	return out
 }
 
+// The Device methods below resolve the handles to the device's own memory
+// and do there what CPU does, counting bytes and calls.
+
+// Name is "test".
 func (d *testDevice) Name() string { return "test" }
 
 func (d *testDevice) Alloc(n int) (Buffer, error) {
