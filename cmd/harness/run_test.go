@@ -1011,6 +1011,9 @@ func TestUnknownExperiment(t *testing.T) {
 // harness's own (unshare -m, as root); where that is not allowed, the
 // test is skipped (the store's own tests cover the open).
 func TestReadOnlyStore(t *testing.T) {
+	if out, err := exec.Command("unshare", "-m", "true").CombinedOutput(); err != nil {
+		t.Skipf("no mount namespace of our own here (unshare -m): %v %s", err, out)
+	}
 	dir := t.TempDir()
 	if code, out, stderr := runHarness(t, dir, "run", mae(t, dir)); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
