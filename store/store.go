@@ -587,6 +587,15 @@ func (h *Held) Heartbeat() error {
 	})
 }
 
+// SetCodeVersion records the code version the held run is executed with,
+// when it is not the one its claim recorded.
+func (h *Held) SetCodeVersion(v string) error {
+	return h.write("set the code version", func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE runs SET code_version = ? WHERE id = ?`, v, h.id)
+		return err
+	})
+}
+
 // LogMetrics is Store.LogMetrics for the held run.
 func (h *Held) LogMetrics(ms []Metric) error {
 	if err := checkMetrics(h.id, ms); err != nil || len(ms) == 0 {
