@@ -37,7 +37,7 @@ func TestTerminalProgress(t *testing.T) {
 	for i := range tries {
 		dir := t.TempDir()
 		session := fmt.Sprintf("try%d", i)
-		line := fmt.Sprintf("cd %s && env %s=1 %s run %s --workers 2 --db h.db --out out; echo EXIT=$?; sleep 60",
+		line := fmt.Sprintf("cd %s && env %s=1 %s run %s --workers 2 --db harness.db --out out; echo EXIT=$?; sleep 60",
 			shellQuote(dir), asHarness, shellQuote(os.Args[0]), shellQuote(exp))
 		if out, err := tmux("new-session", "-d", "-s", session, "-x", "150", "-y", "50", line); err != nil {
 			t.Fatalf("tmux new-session: %v: %s", err, out)
@@ -65,6 +65,23 @@ func TestTerminalProgress(t *testing.T) {
 			if !regexp.MustCompile(want).MatchString(pane) {
 				t.Errorf("try %d: the pane lacks %s:\n%s", i+1, want, pane)
 			}
+		}
+		// a test binary has no VCS stamp, as a binary of go run or of
+		// go build -buildvcs=false: the revision is read from git
+		if i == 0 {
+			db := openDB(t, dir)
+			rows, err := db.Query(`SELECT code_version FROM runs`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var v string
+				rows.Scan(&v)
+				if !regexp.MustCompile(`^[0-9a-f]{12}( \(dirty\))?$`).MatchString(v) {
+					t.Errorf("code version %q, want a git revision", v)
+				}
+			}
+			rows.Close()
 		}
 		// the live area is gone: no bar and no ETA is left on the screen
 		if strings.Contains(pane, "eta") || strings.Contains(pane, "[==") {
