@@ -238,11 +238,7 @@ func (b *bars) Logged(slot, step int, loss float64) {
 func (b *bars) Ended(slot int, o Outcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var took time.Duration
-	if r := b.t.ended(slot, o); r != nil {
-		took = time.Since(r.began)
-	}
-	b.printlnLocked(endedLine(o, took))
+	b.printlnLocked(endedLine(o, b.t.ended(slot, o), time.Now()))
 }
 
 // Close stops the redrawing and replaces the live area with the

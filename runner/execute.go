@@ -98,7 +98,8 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 		return e.finishEnv(fmt.Errorf("start the worker: %w", err), "")
 	}
 	e.progress.Started(e.slot, Started{ID: id, Name: e.job.Run.Name, Steps: e.job.Run.Spec.Train.Steps,
-		EvalEvery: e.job.Run.Spec.Train.EvalEvery, Device: e.h.run.Device, Stale: e.h.stale})
+		EvalEvery: e.job.Run.Spec.Train.EvalEvery, Device: e.h.run.Device, Stale: e.h.stale,
+		Attempt: e.h.run.Attempts, Spent: e.h.run.Spent})
 
 	exited := make(chan struct{})
 	lost := make(chan struct{})

@@ -88,11 +88,7 @@ func (l *lines) Ended(slot int, o Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	var took time.Duration
-	if r := l.t.ended(slot, o); r != nil {
-		took = now.Sub(r.began)
-	}
-	fmt.Fprintln(l.w, endedLine(o, took))
+	fmt.Fprintln(l.w, endedLine(o, l.t.ended(slot, o), now))
 	fmt.Fprintln(l.w, l.t.experimentLine(now, l.t.settled()))
 }
 

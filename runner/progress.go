@@ -52,6 +52,10 @@ type Started struct {
 	EvalEvery int // train.eval_every
 	Device    string
 	Stale     bool // left running by a harness that is gone
+	// Attempt counts the attempts at the run, this one included; Spent
+	// is the time the earlier ones took.
+	Attempt int
+	Spent   time.Duration
 }
 
 // NewProgress returns a Progress writing to w: a bar per slot and a line
@@ -350,16 +354,30 @@ func startedLine(s Started) string {
 	if s.Stale {
 		line += ", taken over from a harness that is gone"
 	}
+	if s.Attempt > 1 {
+		line += fmt.Sprintf(", attempt %d (%s before)", s.Attempt, FormatDuration(s.Spent))
+	}
 	return line
 }
 
 func resumedLine(s Started, step int) string {
-	return fmt.Sprintf("%s: resumed at step %d of %d, from its checkpoint", runLabel(s.ID, s.Name), step, s.Steps)
+	return fmt.Sprintf("%s: resumed from the checkpoint at step %d", runLabel(s.ID, s.Name), step)
 }
 
-func endedLine(o Outcome, took time.Duration) string {
+// endedLine says how a run ended, and the time it took: over all its
+// attempts, if r says there were others before, with this one's.
+func endedLine(o Outcome, r *runState, now time.Time) string {
 	label := runLabel(o.RunID, o.Job.Run.Name)
-	d := FormatDuration(took)
+	var d string
+	if r != nil {
+		took := now.Sub(r.began)
+		d = FormatDuration(took)
+		if r.Attempt > 1 {
+			d = fmt.Sprintf("%s over %d attempts (%s in this one)", FormatDuration(r.Spent+took), r.Attempt, d)
+		}
+	} else {
+		d = FormatDuration(0) // ended before it started
+	}
 	switch o.Status {
 	case store.StatusDone:
 		return fmt.Sprintf("%s: done in %s", label, d)

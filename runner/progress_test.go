@@ -93,7 +93,7 @@ func TestBars(t *testing.T) {
 	b.Ended(0, Outcome{Job: &Job{Run: ablations.Run{Name: "a"}}, RunID: 7, Status: store.StatusDone})
 	b.Close()
 	screen := terminal(buf.String())
-	want := "run 7 a: started on cpu\nrun 7 a: resumed at step 40 of 100, from its checkpoint\nrun 7 a: done in "
+	want := "run 7 a: started on cpu\nrun 7 a: resumed from the checkpoint at step 40\nrun 7 a: done in "
 	if !strings.HasPrefix(screen, want) || !regexp.MustCompile(`\nx: 1/1 runs done; [0-9.]+m?s\n$`).MatchString(screen) {
 		t.Errorf("screen:\n%q", screen)
 	}
@@ -129,18 +129,18 @@ func TestLines(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLines(&buf)
 	l.Planned(Overview{Experiment: "x", Runs: 1, Steps: 100, Evals: 2, Workers: 1})
-	l.Started(0, Started{ID: 7, Name: "a", Steps: 100, Device: "cpu"})
+	l.Started(0, Started{ID: 7, Name: "a", Steps: 100, Device: "cpu", Attempt: 2, Spent: 70 * time.Second})
 	l.Resumed(0, 40)
 	l.Evaluating(0, 40)
 	l.Evaluated(0, 40)
 	l.Logged(0, 50, 0.5)
 	l.Ended(0, Outcome{Job: &Job{Run: ablations.Run{Name: "a"}}, RunID: 7, Status: store.StatusDone})
 	l.Close()
-	want := `^run 7 a: started on cpu
-run 7 a: resumed at step 40 of 100, from its checkpoint
+	want := `^run 7 a: started on cpu, attempt 2 \(1m10s before\)
+run 7 a: resumed from the checkpoint at step 40
 run 7 a: evaluating at step 40
 run 7 a: step 50/100 loss 0.5 eta -
-run 7 a: done in [0-9.]+m?s
+run 7 a: done in 1m10s over 2 attempts \([0-9.]+m?s in this one\)
 x: 1/1 runs done; [0-9.]+m?s
 $`
 	if !regexp.MustCompile(want).MatchString(buf.String()) {
