@@ -64,8 +64,8 @@ func (b *bars) loop() {
 // last one drawn, in one write; with final, the experiment's last line
 // instead of the live area. mu is held.
 func (b *bars) draw(now time.Time, final bool) {
-	if b.closed {
-		return
+	if b.closed || (!final && b.drawn == 0 && len(b.above) == 0 && len(b.t.slots) == 0 && b.t.plan.Runs == 0) {
+		return // nothing to draw yet
 	}
 	var buf bytes.Buffer
 	if b.drawn > 0 {

@@ -50,15 +50,15 @@ func Work(ctx context.Context, dir string, in io.Reader, out, log io.Writer) err
 	fmt.Fprintf(log, "worker %d: run %s in %s, GOMAXPROCS=%d OPENBLAS_NUM_THREADS=%s\n",
 		os.Getpid(), run.Name, dir, runtime.GOMAXPROCS(0), os.Getenv("OPENBLAS_NUM_THREADS"))
 	s := &sink{enc: json.NewEncoder(out), acks: dec, log: log}
+	var err error
 	if p, _ := strconv.Atoi(os.Getenv(ProtocolEnv)); p >= 2 {
 		// the parent speaks protocol 2: say which code this worker runs
 		s.evals = true
-		if err := s.send(Event{Event: EventWorker, Version: CodeVersion(), Build: BuildID()}); err != nil {
-			fmt.Fprintf(log, "worker %d: %v\n", os.Getpid(), err)
-			return nil // the parent is gone or refused; its side says why
-		}
+		err = s.send(Event{Event: EventWorker, Version: CodeVersion(), Build: BuildID()})
 	}
-	err := training.Train(ctx, run.Spec, dir, s)
+	if err == nil {
+		err = training.Train(ctx, run.Spec, dir, s)
+	}
 	end := Event{Event: EventEnd, Status: store.StatusDone}
 	switch {
 	case err == nil:
