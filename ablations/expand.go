@@ -10,20 +10,26 @@ import (
 )
 
 // expand makes the runs of the plan: the variants in order; for each,
-// every combination of the axes, the first outermost; for each, every
-// seed. It validates every run's spec.
+// every combination of the axes that apply to it, the first outermost;
+// for each, every seed. It validates every run's spec.
 func (p *plan) expand(x *Experiment) ([]Run, error) {
 	var runs []Run
 	for _, v := range p.variants {
-		at := make([]int, len(p.axes)) // the value each axis takes
+		var vaxes []axis // the axes that apply to v
+		for _, a := range p.axes {
+			if a.appliesTo(v.name) {
+				vaxes = append(vaxes, a)
+			}
+		}
+		at := make([]int, len(vaxes)) // the value each axis takes
 		for {
 			settings := slices.Concat(p.base, v.sets)
 			var parts []string
 			if v.name != "" {
 				parts = append(parts, v.name)
 			}
-			axes := make([]AxisValue, len(p.axes))
-			for i, a := range p.axes {
+			axes := make([]AxisValue, len(vaxes))
+			for i, a := range vaxes {
 				av := a.values[at[i]]
 				settings = append(settings, av.sets...)
 				parts = append(parts, fmt.Sprintf("%s=%v", a.name, av.label))
@@ -45,7 +51,7 @@ func (p *plan) expand(x *Experiment) ([]Run, error) {
 				}
 				runs = append(runs, r)
 			}
-			if !next(at, p.axes) {
+			if !next(at, vaxes) {
 				break
 			}
 		}

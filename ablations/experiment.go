@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -36,6 +37,21 @@ type Experiment struct {
 	Seeds       []uint64 // every run is repeated per seed, in this order
 	Source      string   // the file's path, or the name given to Parse
 	Text        string   // the file's text, as the store keeps it
+
+	// Reference is the [report] reference: runs of another experiment a
+	// report draws as a reference, or nil when the file names none.
+	Reference *Reference
+
+	// Notes say what the command line changed in the file's plan, such
+	// as a --sweep that replaces one of its ablations; a command prints
+	// them before it runs anything.
+	Notes []string
+}
+
+// Options are what a command line adds to an experiment file.
+type Options struct {
+	Sets   []string // --set KEY=VALUE: a value for every run
+	Sweeps []string // --sweep KEY=V1,V2,...: an ablation axis more
 }
 
 // MaxFileSize is the largest experiment file Load reads, in bytes. The
@@ -47,11 +63,16 @@ const MaxFileSize = 1 << 20
 // It refuses a file that is not a regular file (a device such as
 // /dev/zero, a pipe, a directory) or is over MaxFileSize. See [Parse].
 func Load(path string, overrides []string) (*Experiment, []Run, error) {
+	return LoadWith(path, Options{Sets: overrides})
+}
+
+// LoadWith is [Load] with the overrides and sweeps of opt. See [ParseWith].
+func LoadWith(path string, opt Options) (*Experiment, []Run, error) {
 	text, err := readFile(path)
 	if err != nil {
 		return nil, nil, &inputError{path, err}
 	}
-	return Parse(text, path, overrides)
+	return ParseWith(text, path, opt)
 }
 
 // readFile reads a regular file of at most MaxFileSize bytes, reading no
@@ -101,11 +122,19 @@ func fileKind(m fs.FileMode) string {
 // every run's configuration but opens no dataset; see [CheckData]. A
 // syntax error names its line and shows the lines around it.
 func Parse(text []byte, source string, overrides []string) (*Experiment, []Run, error) {
+	return ParseWith(text, source, Options{Sets: overrides})
+}
+
+// ParseWith is [Parse] with the overrides and sweeps of opt. Each sweep,
+// "KEY=V1,V2,..." or "KEY={ log_uniform = [LOW, HIGH], count = N }", adds
+// an ablation axis of KEY after the file's, or replaces the file's axis of
+// KEY, keeping its name and variants, and says so in Experiment.Notes.
+func ParseWith(text []byte, source string, opt Options) (*Experiment, []Run, error) {
 	var doc map[string]any
 	if _, err := toml.Decode(string(text), &doc); err != nil {
 		return nil, nil, syntaxError(text, source, err)
 	}
-	x, p, err := read(doc, overrides)
+	x, p, err := read(doc, opt)
 	if err != nil {
 		return nil, nil, &inputError{source, err}
 	}
@@ -130,11 +159,28 @@ type variant struct {
 	sets []setting
 }
 
-// An axis is one [[ablation]].
+// An axis is one [[ablation]], or one --sweep.
 type axis struct {
-	key    string // AxisValue.Key: the dotted key, or a bundle's name
-	name   string // the axis in run names
-	values []axisValue
+	key      string // AxisValue.Key: the dotted key, or a bundle's name
+	name     string // the axis in run names
+	values   []axisValue
+	variants []string // the variants it applies to; nil: every variant
+	bundle   bool     // a bundle of keys, named rather than keyed
+	sweep    bool     // given by --sweep
+}
+
+// String names the axis in errors: `ablation "train.mask_ratio"`, or
+// `--sweep train.mask_ratio`.
+func (a axis) String() string {
+	if a.sweep {
+		return "--sweep " + a.key
+	}
+	return fmt.Sprintf("ablation %q", a.key)
+}
+
+// appliesTo reports whether the axis applies to the variant named name.
+func (a axis) appliesTo(name string) bool {
+	return a.variants == nil || slices.Contains(a.variants, name)
 }
 
 type axisValue struct {
@@ -143,10 +189,10 @@ type axisValue struct {
 }
 
 // tables lists the top-level tables of an experiment file, in order.
-var tables = []string{"experiment", "model", "data", "train", "eval", "variant", "ablation"}
+var tables = []string{"experiment", "model", "data", "train", "eval", "variant", "ablation", "report"}
 
-// read checks a decoded experiment file and the overrides.
-func read(doc map[string]any, overrides []string) (*Experiment, *plan, error) {
+// read checks a decoded experiment file, the overrides and the sweeps.
+func read(doc map[string]any, opt Options) (*Experiment, *plan, error) {
 	for _, k := range sortedKeys(doc) {
 		if !slices.Contains(tables, k) {
 			return nil, nil, fmt.Errorf("%s: unknown table (known: %s)", k, strings.Join(tables, ", "))
@@ -173,10 +219,25 @@ func read(doc map[string]any, overrides []string) (*Experiment, *plan, error) {
 	if p.variants, err = readVariants(doc["variant"]); err != nil {
 		return nil, nil, err
 	}
-	if p.axes, err = readAxes(doc["ablation"]); err != nil {
+	if p.axes, err = readAxes(doc["ablation"], x.Seeds[0]); err != nil {
 		return nil, nil, err
 	}
-	for _, o := range overrides {
+	if err := p.checkAxisVariants(); err != nil {
+		return nil, nil, err
+	}
+	for _, raw := range opt.Sweeps {
+		note, err := p.sweep(raw, x.Seeds[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			x.Notes = append(x.Notes, note)
+		}
+	}
+	if x.Reference, err = readReport(doc["report"]); err != nil {
+		return nil, nil, err
+	}
+	for _, o := range opt.Sets {
 		s, err := newOverride(o)
 		if err != nil {
 			return nil, nil, err
@@ -270,45 +331,55 @@ func readVariants(v any) ([]variant, error) {
 	return vs, nil
 }
 
-// readAxes reads the [[ablation]] tables.
-func readAxes(v any) ([]axis, error) {
+// readAxes reads the [[ablation]] tables; seed draws sampled values.
+func readAxes(v any, seed uint64) ([]axis, error) {
 	ts, err := tableList(v, "ablation")
 	if err != nil {
 		return nil, err
 	}
 	var axes []axis
 	for i, t := range ts {
-		a, err := readAxis(t, i)
+		a, err := readAxis(t, i, seed)
 		if err != nil {
 			return nil, err
 		}
-		for _, av := range a.values {
-			for _, s := range av.sets {
-				for _, b := range axes {
-					if b.sets(s.key) {
-						return nil, fmt.Errorf("ablation %q: %s is also set by ablation %q; a key may belong to one axis only", a.key, s.key, b.key)
-					}
-				}
-			}
-		}
-		if a.name == "seed" {
-			return nil, fmt.Errorf("ablation %q: its name is seed, which run names give the run's seed; give it another name", a.key)
-		}
-		for _, b := range axes {
-			if b.name == a.name {
-				return nil, fmt.Errorf("ablation %q: name %q is also the name of ablation %q; give one of them another name", a.key, a.name, b.key)
-			}
+		if err := checkAxis(axes, a); err != nil {
+			return nil, err
 		}
 		axes = append(axes, a)
 	}
 	return axes, nil
 }
 
+// checkAxis refuses an axis a that sets a key of one of axes, or has the
+// name of one of them or seed's.
+func checkAxis(axes []axis, a axis) error {
+	for _, av := range a.values {
+		for _, s := range av.sets {
+			for _, b := range axes {
+				if b.sets(s.key) {
+					return fmt.Errorf("%s: %s is also set by %s; a key may belong to one axis only", a, s.key, b)
+				}
+			}
+		}
+	}
+	if a.name == "seed" {
+		return fmt.Errorf("%s: its name is seed, which run names give the run's seed; give it another name", a)
+	}
+	for _, b := range axes {
+		if b.name == a.name {
+			return fmt.Errorf("%s: name %q is also the name of %s; give one of them another name", a, a.name, b)
+		}
+	}
+	return nil
+}
+
 // readAxis reads the i'th [[ablation]] table: a key and its values, or a
-// bundle of keys with a name, labels and a table of keys per value.
-func readAxis(t map[string]any, i int) (axis, error) {
+// bundle of keys with a name, labels and a table of keys per value. seed
+// draws sampled values.
+func readAxis(t map[string]any, i int, seed uint64) (axis, error) {
 	what := fmt.Sprintf("ablation %d", i+1)
-	if err := known(t, what, "key", "name", "labels", "values"); err != nil {
+	if err := known(t, what, "key", "name", "labels", "values", "variants"); err != nil {
 		return axis{}, err
 	}
 	key, err := text(t, what, "key")
@@ -319,8 +390,8 @@ func readAxis(t map[string]any, i int) (axis, error) {
 	if err != nil {
 		return axis{}, err
 	}
-	a := axis{key: key, name: name}
 	bundle := key == ""
+	a := axis{key: key, name: name, bundle: bundle}
 	switch {
 	case bundle && name == "":
 		return axis{}, fmt.Errorf("%s: want a key, or a name for a bundle of keys", what)
@@ -329,9 +400,12 @@ func readAxis(t map[string]any, i int) (axis, error) {
 	case name == "":
 		a.name = key[strings.LastIndex(key, ".")+1:]
 	}
-	what = fmt.Sprintf("ablation %q", a.key)
+	what = a.String()
 	if err := names.CheckText(a.name); err != nil {
 		return axis{}, fmt.Errorf("%s: name: %w", what, err)
+	}
+	if a.variants, err = readAxisVariants(t, what); err != nil {
+		return axis{}, err
 	}
 	values, ok := t["values"].([]any)
 	if ts, isTables := t["values"].([]map[string]any); isTables { // [[ablation.values]]
@@ -340,8 +414,20 @@ func readAxis(t map[string]any, i int) (axis, error) {
 			values[j] = v
 		}
 	}
+	if spec, isTable := t["values"].(map[string]any); isTable { // sampled
+		if bundle {
+			return axis{}, fmt.Errorf("%s: values: a bundle's values are an array of tables; only a keyed axis can be sampled", what)
+		}
+		if _, ok := t["labels"]; ok {
+			return axis{}, fmt.Errorf("%s: labels: not with sampled values, which run names show as drawn", what)
+		}
+		if values, err = sample(key, spec, seed, what); err != nil {
+			return axis{}, err
+		}
+		ok = true
+	}
 	if !ok || len(values) == 0 {
-		return axis{}, fmt.Errorf("%s: values: want a non-empty array", what)
+		return axis{}, fmt.Errorf("%s: values: want a non-empty array, or a table of sampled values", what)
 	}
 	labels := make([]any, len(values))
 	if v, ok := t["labels"]; ok {
@@ -360,34 +446,94 @@ func readAxis(t map[string]any, i int) (axis, error) {
 	} else {
 		copy(labels, values)
 	}
+	if a.values, err = axisValues(key, values, labels, what, func(_ int, v any) string { return fmt.Sprintf("%s = %s", what, show(v)) }); err != nil {
+		return axis{}, err
+	}
+	return a, nil
+}
+
+// axisValues makes the values of an axis of key, or of a bundle when key
+// is "", from the values and labels as decoded; where names a value's
+// setting in errors.
+func axisValues(key string, values, labels []any, what string, where func(j int, v any) string) ([]axisValue, error) {
+	var avs []axisValue
 	seen := map[string]bool{}
 	for j, v := range values {
 		label := fmt.Sprint(labels[j])
 		if err := names.CheckText(label); err != nil {
-			return axis{}, fmt.Errorf("%s: value %s: %w (it is part of run names)", what, show(labels[j]), err)
+			return nil, fmt.Errorf("%s: value %s: %w (it is part of run names)", what, show(labels[j]), err)
 		}
 		if seen[label] {
-			return axis{}, fmt.Errorf("%s: value %s is given twice", what, show(labels[j]))
+			return nil, fmt.Errorf("%s: value %s is given twice", what, show(labels[j]))
 		}
 		seen[label] = true
 		var sets []setting
-		if bundle {
+		if key == "" {
+			var err error
 			if sets, err = readSet(v, fmt.Sprintf("%s value %q: set", what, label)); err != nil {
-				return axis{}, err
+				return nil, err
 			}
 			if len(sets) == 0 {
-				return axis{}, fmt.Errorf("%s value %q: sets no key", what, label)
+				return nil, fmt.Errorf("%s value %q: sets no key", what, label)
 			}
 		} else {
-			s, err := newSetting(key, v, fmt.Sprintf("%s = %s", what, show(v)))
+			s, err := newSetting(key, v, where(j, v))
 			if err != nil {
-				return axis{}, err
+				return nil, err
 			}
 			sets = []setting{s}
 		}
-		a.values = append(a.values, axisValue{labels[j], sets})
+		avs = append(avs, axisValue{labels[j], sets})
 	}
-	return a, nil
+	return avs, nil
+}
+
+// readAxisVariants reads an [[ablation]]'s variants: a non-empty array of
+// distinct names, or nil when it has none. [plan.checkAxisVariants] checks
+// the names.
+func readAxisVariants(t map[string]any, what string) ([]string, error) {
+	v, ok := t["variants"]
+	if !ok {
+		return nil, nil
+	}
+	xs, ok := v.([]any)
+	if !ok || len(xs) == 0 {
+		return nil, fmt.Errorf("%s: variants = %s: want a non-empty array of variant names", what, show(v))
+	}
+	var vs []string
+	for _, x := range xs {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: variants = %s: %s is not a variant name, a string", what, show(v), show(x))
+		}
+		if slices.Contains(vs, s) {
+			return nil, fmt.Errorf("%s: variants = %s: %q is given twice", what, show(v), s)
+		}
+		vs = append(vs, s)
+	}
+	return vs, nil
+}
+
+// checkAxisVariants refuses an axis's variants that name no variant of
+// the file.
+func (p *plan) checkAxisVariants() error {
+	var known []string
+	for _, v := range p.variants {
+		if v.name != "" {
+			known = append(known, strconv.Quote(v.name))
+		}
+	}
+	for _, a := range p.axes {
+		for _, name := range a.variants {
+			if len(known) == 0 {
+				return fmt.Errorf("%s: variants: %q: the file has no [[variant]] to name", a, name)
+			}
+			if !slices.ContainsFunc(p.variants, func(v variant) bool { return v.name == name }) {
+				return fmt.Errorf("%s: variants: %q is no variant of the file (variants: %s)", a, name, strings.Join(known, ", "))
+			}
+		}
+	}
+	return nil
 }
 
 // readSet reads a table of dotted keys, a variant's set or a bundled
@@ -441,7 +587,7 @@ func (p *plan) setBy(key string) string {
 	}
 	for _, a := range p.axes {
 		if a.sets(key) {
-			return fmt.Sprintf("ablation %q", a.key)
+			return a.String()
 		}
 	}
 	return ""

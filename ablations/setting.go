@@ -235,18 +235,25 @@ func newOverride(override string) (setting, error) {
 	if err != nil {
 		return setting{}, fmt.Errorf("%s: %w", where, err)
 	}
-	var value any = raw
+	return newSetting(key, commandLineValue(t, raw), where)
+}
+
+// commandLineValue reads a value given on the command line for a field of
+// type t as a TOML value, except for string fields, which take it as it
+// is, unquoted if quoted. What is no TOML value stays the string raw, for
+// newSetting to refuse.
+func commandLineValue(t reflect.Type, raw string) any {
 	if t.Kind() == reflect.String {
 		if s, err := strconv.Unquote(raw); err == nil {
-			value = s
+			return s
 		}
-	} else {
-		var doc map[string]any
-		if _, err := toml.Decode("v = "+raw, &doc); err == nil && len(doc) == 1 {
-			value = doc["v"]
-		}
+		return raw
 	}
-	return newSetting(key, value, where)
+	var doc map[string]any
+	if _, err := toml.Decode("v = "+raw, &doc); err == nil && len(doc) == 1 {
+		return doc["v"]
+	}
+	return raw
 }
 
 // build makes a run's spec from its settings, given lowest precedence

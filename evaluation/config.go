@@ -7,8 +7,8 @@ import "fmt"
 //
 //	key            default  meaning
 //	images         256      held-out test images for eval/recon_loss and the layer-wise measurements
-//	linear_probe   true     eval/linear_probe_acc and eval/linear_probe_acc_mean
-//	knn            true     eval/knn_acc, 20 nearest neighbours by cosine similarity
+//	linear_probe   true     eval/linear_probe_acc and eval/linear_probe_acc_mean (and _pixels at step 0)
+//	knn            true     eval/knn_acc, 20 nearest neighbours by cosine similarity (and _pixels at step 0)
 //	knn_k          20       neighbours of the k-NN classifier
 //	probe_train    2000     train images the linear probe and k-NN fit on (0 = the whole train split)
 //	probe_test     1000     test images they are scored on (0 = the whole test split)

@@ -8,6 +8,8 @@
 // classifies test features by their nearest train neighbours under cosine
 // similarity. [CodingRate] and [CodingRateHeads] measure the coding rate of
 // tokens in the subspaces of attention heads, as the CRATE papers do, and
-// [Sparsity] the fraction of exact zeros in an activation. [WriteReconGrid]
-// draws originals, masked inputs and reconstructions side by side in a PNG.
+// [Sparsity] the fraction of exact zeros in an activation, [Hoyer] Hoyer's
+// scale-free sparsity of its rows. [WriteReconGrid]
+// draws originals, masked inputs and reconstructions side by side in a PNG,
+// [WriteLabelledReconGrid] with the columns named above them.
 package evaluation

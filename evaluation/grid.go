@@ -8,6 +8,12 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"strings"
+	"unicode"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 
 	"harness/internal/atomicfile"
 )
@@ -37,7 +43,20 @@ const (
 // temporary file beside path and renamed, so it appears whole or not at
 // all.
 func WriteReconGrid(path string, cols [][]float32, n, c, size int, mean, std []float64) error {
-	img, err := reconGrid(cols, n, c, size, mean, std)
+	return WriteLabelledReconGrid(path, cols, nil, n, c, size, mean, std)
+}
+
+// WriteLabelledReconGrid is [WriteReconGrid] with a header row above the
+// grid naming each column: labels[k] is column k's, such as "original",
+// "masked", "reconstruction", "reconstruction + visible". Labels are drawn
+// in black in a 7×13-pixel bitmap font, centred over their column and
+// wrapped at spaces to its width; the images are scaled up until every
+// word fits. No labels (nil) means no header.
+func WriteLabelledReconGrid(path string, cols [][]float32, labels []string, n, c, size int, mean, std []float64) error {
+	if labels != nil && len(labels) != len(cols) {
+		return fmt.Errorf("reconstruction grid %s: %d labels for %d columns", path, len(labels), len(cols))
+	}
+	img, err := reconGrid(cols, labels, n, c, size, mean, std)
 	if err != nil {
 		return fmt.Errorf("reconstruction grid %s: %w", path, err)
 	}
@@ -47,8 +66,8 @@ func WriteReconGrid(path string, cols [][]float32, n, c, size int, mean, std []f
 	return nil
 }
 
-// reconGrid returns the image that WriteReconGrid writes.
-func reconGrid(cols [][]float32, n, c, size int, mean, std []float64) (draw.Image, error) {
+// reconGrid returns the image that WriteLabelledReconGrid writes.
+func reconGrid(cols [][]float32, labels []string, n, c, size int, mean, std []float64) (draw.Image, error) {
 	switch {
 	case n < 1 || len(cols) == 0:
 		return nil, fmt.Errorf("%d columns of %d images", len(cols), n)
@@ -67,12 +86,29 @@ func reconGrid(cols [][]float32, n, c, size int, mean, std []float64) (draw.Imag
 		}
 	}
 
+	widest := 0 // the longest word of a label, in pixels
+	for _, l := range labels {
+		for _, w := range wrap(l, 0) {
+			widest = max(widest, textWidth(w))
+		}
+	}
 	scale := 1
-	for len(cols)*size*scale+(len(cols)+1)*GridBorder < GridMinWidth {
+	for len(cols)*size*scale+(len(cols)+1)*GridBorder < GridMinWidth || size*scale < widest {
 		scale++
 	}
 	cell := size * scale
-	bounds := image.Rect(0, 0, len(cols)*cell+(len(cols)+1)*GridBorder, n*cell+(n+1)*GridBorder)
+	var lines [][]string // each label's lines
+	header := 0
+	for _, l := range labels {
+		ls := wrap(l, cell)
+		lines = append(lines, ls)
+		header = max(header, len(ls))
+	}
+	top := 0
+	if header > 0 {
+		top = header*labelFace.Height + labelPad
+	}
+	bounds := image.Rect(0, 0, len(cols)*cell+(len(cols)+1)*GridBorder, top+n*cell+(n+1)*GridBorder)
 	var dst draw.Image
 	if c == 1 {
 		dst = image.NewGray(bounds)
@@ -80,8 +116,16 @@ func reconGrid(cols [][]float32, n, c, size int, mean, std []float64) (draw.Imag
 		dst = image.NewRGBA(bounds)
 	}
 	draw.Draw(dst, bounds, image.White, image.Point{}, draw.Src)
+	for k, ls := range lines {
+		x0 := GridBorder + k*(cell+GridBorder)
+		for j, line := range ls {
+			d := font.Drawer{Dst: dst, Src: image.Black, Face: labelFace}
+			d.Dot = fixed.P(x0+(cell-textWidth(line))/2, labelPad/2+j*labelFace.Height+labelFace.Ascent)
+			d.DrawString(line)
+		}
+	}
 	for i := range n {
-		y0 := GridBorder + i*(cell+GridBorder)
+		y0 := top + GridBorder + i*(cell+GridBorder)
 		for k, col := range cols {
 			x0 := GridBorder + k*(cell+GridBorder)
 			im := col[i*c*plane : (i+1)*c*plane]
@@ -93,6 +137,43 @@ func reconGrid(cols [][]float32, n, c, size int, mean, std []float64) (draw.Imag
 		}
 	}
 	return dst, nil
+}
+
+// labelFace is the font of the column labels, and labelPad the blank
+// pixels around them, above and below.
+var labelFace = basicfont.Face7x13
+
+const labelPad = 6
+
+// textWidth is the width of s in labelFace, in pixels.
+func textWidth(s string) int { return font.MeasureString(labelFace, s).Ceil() }
+
+// wrap breaks s at spaces into lines no wider than width pixels where the
+// words allow; a word of no letter or digit, such as "+", stays with the
+// word after it.
+func wrap(s string, width int) []string {
+	var words []string
+	glue := ""
+	for _, w := range strings.Fields(s) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			glue += w + " "
+			continue
+		}
+		words = append(words, glue+w)
+		glue = ""
+	}
+	if glue != "" {
+		words = append(words, strings.TrimSpace(glue))
+	}
+	var lines []string
+	for _, w := range words {
+		if n := len(lines); n > 0 && textWidth(lines[n-1]+" "+w) <= width {
+			lines[n-1] += " " + w
+			continue
+		}
+		lines = append(lines, w)
+	}
+	return lines
 }
 
 // pixel returns the colour of pixel p of the image im of len(mean) planes

@@ -160,3 +160,78 @@ func TestWriteReconGridErrors(t *testing.T) {
 		t.Error("no error writing into a missing directory")
 	}
 }
+
+// A labelled grid has a header row naming each column, in black on white
+// above it and within its width; the images move down below it, scaled up
+// until the longest word fits a column.
+func TestWriteLabelledReconGrid(t *testing.T) {
+	labels := []string{"original", "masked", "reconstruction", "reconstruction + visible"}
+	var cols [][]float32
+	for range labels {
+		cols = append(cols, slices.Concat(filled(28, 0, 0), filled(28, 0, 0)))
+	}
+	path := filepath.Join(t.TempDir(), "grid.png")
+	if err := WriteLabelledReconGrid(path, cols, labels, 2, 1, 28, []float64{0.5}, []float64{0.25}); err != nil {
+		t.Fatal(err)
+	}
+	img := decode(t, path)
+	b := img.Bounds()
+	// "reconstruction", 14 characters of 7 pixels, needs 98-pixel cells:
+	// 28-pixel images scale by 4, as for width 300 they would by 3
+	const cell = 112
+	if b.Dx() != 4*cell+5*GridBorder {
+		t.Fatalf("width %d, want 4 cells of %d", b.Dx(), cell)
+	}
+	// two lines of labels ("reconstruction" / "+ visible") and padding
+	top := 2*13 + 6
+	if want := top + 2*cell + 3*GridBorder; b.Dy() != want {
+		t.Fatalf("height %d, want %d", b.Dy(), want)
+	}
+	dark := func(x0, x1, y0, y1 int) int {
+		n := 0
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				if g := color.GrayModel.Convert(img.At(x, y)).(color.Gray); g.Y < 128 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for k, l := range labels {
+		x0 := GridBorder + k*(cell+GridBorder)
+		if dark(x0, x0+cell, 0, top) < 10*len(strings.ReplaceAll(l, " ", "")) {
+			t.Errorf("column %d: no label %q drawn above it", k, l)
+		}
+		// the borders between columns stay blank: labels fit their cell
+		if k > 0 && dark(x0-GridBorder, x0, 0, top) > 0 {
+			t.Errorf("label %q spills over its column's edge", l)
+		}
+		// the first image starts below the header: 0 maps to grey 128
+		if g := color.GrayModel.Convert(img.At(x0+cell/2, top+GridBorder+1)).(color.Gray); g.Y != 128 {
+			t.Errorf("column %d: pixel below the header is %v, want the image's 128", k, g)
+		}
+	}
+	if err := WriteLabelledReconGrid(path, cols, labels[:2], 2, 1, 28, []float64{0.5}, []float64{0.25}); err == nil ||
+		!strings.Contains(err.Error(), "2 labels for 4 columns") {
+		t.Errorf("error %v for too few labels", err)
+	}
+}
+
+func TestWrap(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"reconstruction + visible", 112, "reconstruction|+ visible"},
+		{"reconstruction + visible", 200, "reconstruction + visible"},
+		{"masked input", 50, "masked|input"},
+		{"original", 10, "original"}, // a word wider than the line stays whole
+		{"a +", 100, "a +"},          // a trailing symbol joins the line before
+	} {
+		if got := strings.Join(wrap(tc.s, tc.width), "|"); got != tc.want {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tc.s, tc.width, got, tc.want)
+		}
+	}
+}

@@ -78,3 +78,39 @@ func Sparsity(x []float32) float64 {
 	}
 	return float64(zeros) / float64(len(x))
 }
+
+// Hoyer returns Hoyer's sparsity measure of the rows of x, each of width
+// values, averaged over the rows that are not all zero:
+//
+//	(√n − ‖r‖₁/‖r‖₂) / (√n − 1)
+//
+// for a row r of n values: 1 when one value alone is non-zero, 0 when all
+// have the same magnitude, whatever the scale. Unlike [Sparsity], it is
+// meaningful for activations that are small without being exactly zero,
+// such as GELU's. It is NaN when x is empty, width is below 2 or does not
+// divide len(x), or every row is zero.
+func Hoyer(x []float32, width int) float64 {
+	if len(x) == 0 || width < 2 || len(x)%width != 0 {
+		return math.NaN()
+	}
+	sqrtN := math.Sqrt(float64(width))
+	var sum float64
+	rows := 0
+	for r := 0; r < len(x); r += width {
+		var l1, l2 float64
+		for _, v := range x[r : r+width] {
+			a := math.Abs(float64(v))
+			l1 += a
+			l2 += a * a
+		}
+		if l2 == 0 {
+			continue
+		}
+		sum += (sqrtN - l1/math.Sqrt(l2)) / (sqrtN - 1)
+		rows++
+	}
+	if rows == 0 {
+		return math.NaN()
+	}
+	return sum / float64(rows)
+}

@@ -153,3 +153,30 @@ func TestSparsity(t *testing.T) {
 		})
 	}
 }
+
+func TestHoyer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		x     []float32
+		width int
+		want  float64
+	}{
+		{"one non-zero per row", []float32{0, 0, 3, 0, -2, 0, 0, 0}, 4, 1},
+		{"all equal magnitude", []float32{1, -1, 1, -1}, 4, 0},
+		{"scale free", []float32{0.001, -0.001, 0.001, -0.001, 0, 0, 5, 0}, 4, 0.5},
+		{"zero rows skipped", []float32{0, 0, 0, 0, 0, 7, 0, 0}, 4, 1},
+		{"two of four", []float32{1, 1, 0, 0}, 4, (2 - math.Sqrt(2)) / 1},
+	} {
+		if got := Hoyer(tc.x, tc.width); math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%s: Hoyer = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		x     []float32
+		width int
+	}{{nil, 4}, {[]float32{1, 2, 3}, 2}, {[]float32{1}, 1}, {[]float32{0, 0}, 2}} {
+		if got := Hoyer(tc.x, tc.width); !math.IsNaN(got) {
+			t.Errorf("Hoyer(%v, %d) = %v, want NaN", tc.x, tc.width, got)
+		}
+	}
+}

@@ -11,22 +11,24 @@ import (
 // mask ratio: the forward pass, and with training the backward pass, whose
 // gradients Grad returns. It is not safe for concurrent use.
 type Graph struct {
-	m               *Model
-	batch, keep     int
-	g               *G.ExprGraph
-	vm              G.VM
-	nodes           map[*Param]*G.Node
-	used            map[*Param]bool
-	grads           map[*Param]*G.Node
-	patches, target *G.Node // inputs: patches in (c, p, q) order, loss targets
-	pred, loss      *G.Node
-	encLayout       *layout
-	decLayout       *layout // visible masking only
-	removed         []float32
-	err             error // the first error while building
-	encoderOnly     bool
-	features        *G.Node // the encoder's output, after norm
-	layers          []layerNodes
+	m           *Model
+	batch, keep int
+	g           *G.ExprGraph
+	vm          G.VM
+	nodes       map[*Param]*G.Node
+	used        map[*Param]bool
+	grads       map[*Param]*G.Node
+	// the inputs, which run writes for every batch: the patches in (c, p,
+	// q) order, the loss targets, and randomMasking's mask [batch, L] and
+	// layouts [batch·n, 2] (decLayout under visible masking only)
+	patches, target      *G.Node
+	mask                 *G.Node
+	encLayout, decLayout *G.Node
+	pred, loss           *G.Node
+	err                  error // the first error while building
+	encoderOnly          bool
+	features             *G.Node // the encoder's output, after norm
+	layers               []layerNodes
 }
 
 // layerNodes are what the layer-wise measurements read of one block.
@@ -68,9 +70,8 @@ func (m *Model) newGraph(batch, keep int, train, encoderOnly bool) (*Graph, erro
 	}
 	gr := &Graph{
 		m: m, batch: batch, keep: keep, g: G.NewGraph(), encoderOnly: encoderOnly,
-		nodes:   map[*Param]*G.Node{},
-		used:    map[*Param]bool{},
-		removed: make([]float32, batch*c.NumPatches()),
+		nodes: map[*Param]*G.Node{},
+		used:  map[*Param]bool{},
 	}
 	for _, p := range m.Params {
 		t := tensor.New(tensor.WithShape(p.matrixShape()...), tensor.WithBacking(p.Value))
@@ -78,6 +79,7 @@ func (m *Model) newGraph(batch, keep int, train, encoderOnly bool) (*Graph, erro
 	}
 	gr.patches = gr.input("patches", batch*c.NumPatches(), c.PatchDim())
 	gr.target = gr.input("target", batch*c.NumPatches(), c.PatchDim())
+	gr.mask = gr.input("mask", batch, c.NumPatches())
 	if err := gr.build(); err != nil {
 		return nil, fmt.Errorf("building the %s graph: %w", c.Arch, err)
 	}

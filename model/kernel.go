@@ -13,14 +13,19 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// A kernel is one block of the model computed by hand on float32 slices,
+// A Kernel is one block of the model computed by hand on float32 slices,
 // with its gradient derived by hand. Gorgonia sees each kernel as one node of
 // the graph (kernelOp) and differentiates through it with the kernel's own
 // backward pass (kernelGradOp), so the graph stays small and every hot loop
 // is ours. Every kernel has a finite-difference gradient test.
-type kernel interface {
-	// name identifies the kernel in graph dumps and errors.
-	name() string
+//
+// The kernel types (Linear, LayerNorm, ...) are exported with their
+// dimensions, so that a Device in another package can tell them apart and
+// compute them its own way; their methods here are the CPU's loops, which
+// only this package implements.
+type Kernel interface {
+	// Name identifies the kernel in graph dumps and errors.
+	Name() string
 	// outShape gives the output shape for the given input shapes.
 	outShape(in []tensor.Shape) (tensor.Shape, error)
 	// diff tells, for each input, whether it receives a gradient.
@@ -35,19 +40,19 @@ type kernel interface {
 var opIDs atomic.Int64
 
 // apply adds kernel k to the graph as a node computed from the inputs.
-func apply(k kernel, inputs ...*G.Node) (*G.Node, error) {
+func apply(k Kernel, inputs ...*G.Node) (*G.Node, error) {
 	shapes := make([]tensor.Shape, len(inputs))
 	for i, n := range inputs {
 		shapes[i] = n.Shape()
 	}
 	outShape, err := k.outShape(shapes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.name(), err)
+		return nil, fmt.Errorf("%s: %w", k.Name(), err)
 	}
-	op := &kernelOp{opBase: opBase{opIDs.Add(1), k.name()}, k: k, inShapes: shapes, shape: outShape}
+	op := &kernelOp{opBase: opBase{opIDs.Add(1), k.Name()}, k: k, inShapes: shapes, shape: outShape}
 	n, err := G.ApplyOp(op, inputs...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.name(), err)
+		return nil, fmt.Errorf("%s: %w", k.Name(), err)
 	}
 	return n, nil
 }
@@ -112,7 +117,7 @@ func (o opBase) Hashcode() uint32 {
 // kernelOp is the forward node of a kernel.
 type kernelOp struct {
 	opBase
-	k        kernel
+	k        Kernel
 	inShapes []tensor.Shape
 	shape    tensor.Shape
 	out      *tensor.Dense
@@ -124,7 +129,7 @@ func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *kernelOp) DiffWRT(int) []bool                             { return op.k.diff() }
 
 func (op *kernelOp) Do(vs ...G.Value) (G.Value, error) {
-	defer kernelTimes.time(op.k.name())()
+	defer kernelTimes.time(op.k.Name())()
 	out := buffer(&op.out, op.shape)
 	op.k.forward(floats(out), floatsOf(vs))
 	return out, nil
@@ -141,10 +146,10 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		}
 	}
 	if first < 0 {
-		return nil, fmt.Errorf("%s: no input is differentiable", op.k.name())
+		return nil, fmt.Errorf("%s: no input is differentiable", op.k.Name())
 	}
 	gop := &kernelGradOp{
-		opBase: opBase{opIDs.Add(1), op.k.name() + "ᵀ"},
+		opBase: opBase{opIDs.Add(1), op.k.Name() + "ᵀ"},
 		fwd:    op, first: first, dins: make([]*tensor.Dense, len(inputs)),
 	}
 	// a gradient another kernel's backward pass wrote, this pass alone reads
@@ -157,7 +162,7 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	args := append(append(G.Nodes{}, inputs...), output, grad)
 	gnode, err := G.ApplyOp(gop, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s gradient: %w", op.k.name(), err)
+		return nil, fmt.Errorf("%s gradient: %w", op.k.Name(), err)
 	}
 	grads := make(G.Nodes, len(inputs))
 	grads[first] = gnode
@@ -167,7 +172,7 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		}
 		pick := &gradPickOp{opBase: opBase{opIDs.Add(1), fmt.Sprintf("%s[%d]", gop.label, i)}, src: gop, input: i}
 		if grads[i], err = G.ApplyOp(pick, gnode); err != nil {
-			return nil, fmt.Errorf("%s gradient %d: %w", op.k.name(), i, err)
+			return nil, fmt.Errorf("%s gradient %d: %w", op.k.Name(), i, err)
 		}
 	}
 	return grads, nil

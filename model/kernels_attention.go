@@ -8,68 +8,68 @@ import (
 	"harness/internal/parallel"
 )
 
-// attentionDims are the shapes shared by the two attention kernels: batch
-// b of sequences of t tokens, with h heads of width hd each.
-type attentionDims struct{ b, t, h, hd int }
+// AttentionDims are the shapes shared by the two attention kernels: batch
+// B of sequences of T tokens, with H heads of width HD each.
+type AttentionDims struct{ B, T, H, HD int }
 
-func (a attentionDims) width() int { return a.h * a.hd }
+func (a AttentionDims) width() int { return a.H * a.HD }
 
 // scale is 1/sqrt(head width).
-func (a attentionDims) scale() float32 { return float32(1 / math.Sqrt(float64(a.hd))) }
+func (a AttentionDims) scale() float32 { return float32(1 / math.Sqrt(float64(a.HD))) }
 
-// attention computes, for every sequence and head, O = softmax(Q Kᵀ/√hd) V
+// Attention computes, for every sequence and head, O = softmax(Q Kᵀ/√hd) V
 // from a token matrix holding q, k and v column blocks. It is the core of
 // both the ViT block (q, k, v distinct) and MSSA (q = k = v = w, one
 // subspace projection per head). probs keeps the attention maps of the last
 // forward pass for the backward pass.
-type attention struct {
-	attentionDims
-	// ld is the row stride of the input; q, k, v are the column offsets of
-	// the blocks, head i's columns starting i*hd further in.
-	ld, q, k, v int
+type Attention struct {
+	AttentionDims
+	// LD is the row stride of the input; Q, K, V are the column offsets of
+	// the blocks, head i's columns starting i·HD further in.
+	LD, Q, K, V int
 	label       string
 	probs       []float32
 }
 
 // newMSSA makes the attention core of multi-head subspace self-attention on
 // w [b*t, h*hd]: head i is softmax(wᵢ wᵢᵀ/√hd) wᵢ.
-func newMSSA(d attentionDims) *attention {
-	return &attention{attentionDims: d, ld: d.width(), label: "MSSA"}
+func newMSSA(d AttentionDims) *Attention {
+	return &Attention{AttentionDims: d, LD: d.width(), label: "MSSA"}
 }
 
 // newSelfAttention makes the ViT attention core on qkv [b*t, 3*h*hd], laid
 // out as PyTorch's reshape(b, t, 3, h, hd).
-func newSelfAttention(d attentionDims) *attention {
+func newSelfAttention(d AttentionDims) *Attention {
 	w := d.width()
-	return &attention{attentionDims: d, ld: 3 * w, k: w, v: 2 * w, label: "SelfAttention"}
+	return &Attention{AttentionDims: d, LD: 3 * w, K: w, V: 2 * w, label: "SelfAttention"}
 }
 
-func (k *attention) name() string { return k.label }
-func (k *attention) diff() []bool { return []bool{true} }
+func (k *Attention) Name() string { return k.label }
+func (k *Attention) diff() []bool { return []bool{true} }
 
-func (k *attention) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	return tensor.Shape{k.b * k.t, k.width()}, expectShapes(in, tensor.Shape{k.b * k.t, k.ld})
+func (k *Attention) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	return tensor.Shape{k.B * k.T, k.width()}, expectShapes(in, tensor.Shape{k.B * k.T, k.LD})
 }
 
 // head returns the offsets of sequence s, head i in the input and output.
-func (k *attention) head(s, i int) (in, out int) {
-	return s*k.t*k.ld + i*k.hd, s*k.t*k.width() + i*k.hd
+func (k *Attention) head(s, i int) (in, out int) {
+	return s*k.T*k.LD + i*k.HD, s*k.T*k.width() + i*k.HD
 }
 
-func (k *attention) forward(o []float32, in [][]float32) {
+func (k *Attention) forward(o []float32, in [][]float32) {
 	x := in[0]
-	tt := k.t * k.t
-	if len(k.probs) != k.b*k.h*tt {
-		k.probs = make([]float32, k.b*k.h*tt)
+	tt := k.T * k.T
+	if len(k.probs) != k.B*k.H*tt {
+		k.probs = make([]float32, k.B*k.H*tt)
 	}
-	parallel.For(k.b*k.h, func(lo, hi int) {
+	parallel.For(k.B*k.H, func(lo, hi int) {
 		for sh := lo; sh < hi; sh++ {
-			s, i := sh/k.h, sh%k.h
+			s, i := sh/k.H, sh%k.H
 			a := k.probs[sh*tt : (sh+1)*tt]
 			xo, oo := k.head(s, i)
-			gemmStrided(false, true, k.t, k.t, k.hd, k.scale(), x[xo+k.q:], k.ld, x[xo+k.k:], k.ld, 0, a, k.t)
-			softmaxRows(a, k.t)
-			gemmStrided(false, false, k.t, k.hd, k.t, 1, a, k.t, x[xo+k.v:], k.ld, 0, o[oo:], k.width())
+			gemmStrided(false, true, k.T, k.T, k.HD, k.scale(), x[xo+k.Q:], k.LD, x[xo+k.K:], k.LD, 0, a, k.T)
+			softmaxRows(a, k.T)
+			gemmStrided(false, false, k.T, k.HD, k.T, 1, a, k.T, x[xo+k.V:], k.LD, 0, o[oo:], k.width())
 		}
 	})
 }
@@ -78,27 +78,27 @@ func (k *attention) forward(o []float32, in [][]float32) {
 // dV = Aᵀ dO, dA = dO Vᵀ, dS = A∘(dA - rowsum(dA∘A)), dQ = dS K/√hd,
 // dK = dSᵀ Q/√hd; for MSSA the three land on the same columns and add up,
 // dQ + dK = (dS + dSᵀ) W/√hd in one product.
-func (k *attention) backward(din [][]float32, in [][]float32, _, do []float32) {
+func (k *Attention) backward(din [][]float32, in [][]float32, _, do []float32) {
 	x, dx := in[0], din[0]
 	clear(dx)
-	tt := k.t * k.t
-	shared := k.q == k.k && k.k == k.v
-	parallel.For(k.b*k.h, func(lo, hi int) {
+	tt := k.T * k.T
+	shared := k.Q == k.K && k.K == k.V
+	parallel.For(k.B*k.H, func(lo, hi int) {
 		da := make([]float32, tt)
 		for sh := lo; sh < hi; sh++ {
-			s, i := sh/k.h, sh%k.h
+			s, i := sh/k.H, sh%k.H
 			a := k.probs[sh*tt : (sh+1)*tt]
 			xo, oo := k.head(s, i)
-			gemmStrided(true, false, k.t, k.hd, k.t, 1, a, k.t, do[oo:], k.width(), 1, dx[xo+k.v:], k.ld)
-			gemmStrided(false, true, k.t, k.t, k.hd, 1, do[oo:], k.width(), x[xo+k.v:], k.ld, 0, da, k.t)
-			softmaxBackward(da, a, k.t)
+			gemmStrided(true, false, k.T, k.HD, k.T, 1, a, k.T, do[oo:], k.width(), 1, dx[xo+k.V:], k.LD)
+			gemmStrided(false, true, k.T, k.T, k.HD, 1, do[oo:], k.width(), x[xo+k.V:], k.LD, 0, da, k.T)
+			softmaxBackward(da, a, k.T)
 			if shared {
-				addTranspose(da, k.t)
-				gemmStrided(false, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo:], k.ld, 1, dx[xo:], k.ld)
+				addTranspose(da, k.T)
+				gemmStrided(false, false, k.T, k.HD, k.T, k.scale(), da, k.T, x[xo:], k.LD, 1, dx[xo:], k.LD)
 				continue
 			}
-			gemmStrided(false, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo+k.k:], k.ld, 1, dx[xo+k.q:], k.ld)
-			gemmStrided(true, false, k.t, k.hd, k.t, k.scale(), da, k.t, x[xo+k.q:], k.ld, 1, dx[xo+k.k:], k.ld)
+			gemmStrided(false, false, k.T, k.HD, k.T, k.scale(), da, k.T, x[xo+k.K:], k.LD, 1, dx[xo+k.Q:], k.LD)
+			gemmStrided(true, false, k.T, k.HD, k.T, k.scale(), da, k.T, x[xo+k.Q:], k.LD, 1, dx[xo+k.K:], k.LD)
 		}
 	})
 }

@@ -26,72 +26,72 @@ func expectShapes(in []tensor.Shape, want ...tensor.Shape) error {
 	return nil
 }
 
-// linear: y = x Wᵀ + b, with x [rows, in], W [out, in] and, when bias is
+// Linear: y = x Wᵀ + b, with x [rows, in], W [out, in] and, when bias is
 // set, b [out].
-type linear struct {
-	rows, in, out int
-	bias          bool
+type Linear struct {
+	Rows, In, Out int
+	Bias          bool
 }
 
-func (k linear) name() string { return "Linear" }
+func (k Linear) Name() string { return "Linear" }
 
-func (k linear) diff() []bool {
-	if k.bias {
+func (k Linear) diff() []bool {
+	if k.Bias {
 		return []bool{true, true, true}
 	}
 	return []bool{true, true}
 }
 
-func (k linear) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	want := []tensor.Shape{{k.rows, k.in}, {k.out, k.in}}
-	if k.bias {
-		want = append(want, tensor.Shape{k.out})
+func (k Linear) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	want := []tensor.Shape{{k.Rows, k.In}, {k.Out, k.In}}
+	if k.Bias {
+		want = append(want, tensor.Shape{k.Out})
 	}
-	return tensor.Shape{k.rows, k.out}, expectShapes(in, want...)
+	return tensor.Shape{k.Rows, k.Out}, expectShapes(in, want...)
 }
 
-func (k linear) forward(y []float32, in [][]float32) {
+func (k Linear) forward(y []float32, in [][]float32) {
 	x, w := in[0], in[1]
 	beta := float32(0)
-	if k.bias {
-		for r := 0; r < k.rows; r++ {
-			copy(y[r*k.out:(r+1)*k.out], in[2])
+	if k.Bias {
+		for r := 0; r < k.Rows; r++ {
+			copy(y[r*k.Out:(r+1)*k.Out], in[2])
 		}
 		beta = 1
 	}
-	gemm(false, true, k.rows, k.out, k.in, 1, x, w, beta, y)
+	gemm(false, true, k.Rows, k.Out, k.In, 1, x, w, beta, y)
 }
 
 // backward: dx = dy W, dW = dyᵀ x, db = Σ_rows dy.
-func (k linear) backward(din [][]float32, in [][]float32, _, dy []float32) {
+func (k Linear) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, w := in[0], in[1]
-	gemm(false, false, k.rows, k.in, k.out, 1, dy, w, 0, din[0])
-	gemm(true, false, k.out, k.in, k.rows, 1, dy, x, 0, din[1])
-	if k.bias {
-		sumRows(din[2], dy, k.rows, k.out)
+	gemm(false, false, k.Rows, k.In, k.Out, 1, dy, w, 0, din[0])
+	gemm(true, false, k.Out, k.In, k.Rows, 1, dy, x, 0, din[1])
+	if k.Bias {
+		sumRows(din[2], dy, k.Rows, k.Out)
 	}
 }
 
-// layerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
+// LayerNorm: y = (x - mean(x)) / sqrt(var(x) + eps) * γ + β over each row of
 // x [rows, width], the variance biased as in PyTorch.
-type layerNorm struct {
-	rows, width int
-	eps         float32
+type LayerNorm struct {
+	Rows, Width int
+	Eps         float32
 }
 
-func (k layerNorm) name() string { return "LayerNorm" }
-func (k layerNorm) diff() []bool { return []bool{true, true, true} }
+func (k LayerNorm) Name() string { return "LayerNorm" }
+func (k LayerNorm) diff() []bool { return []bool{true, true, true} }
 
-func (k layerNorm) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	s := tensor.Shape{k.rows, k.width}
-	return s, expectShapes(in, s, tensor.Shape{k.width}, tensor.Shape{k.width})
+func (k LayerNorm) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.Rows, k.Width}
+	return s, expectShapes(in, s, tensor.Shape{k.Width}, tensor.Shape{k.Width})
 }
 
-func (k layerNorm) forward(y []float32, in [][]float32) {
+func (k LayerNorm) forward(y []float32, in [][]float32) {
 	x, g, b := in[0], in[1], in[2]
-	w := k.width
-	parallel.For(k.rows, func(lo, hi int) {
-		layerNormRows(y[lo*w:hi*w], x[lo*w:hi*w], g, b, w, k.eps)
+	w := k.Width
+	parallel.For(k.Rows, func(lo, hi int) {
+		layerNormRows(y[lo*w:hi*w], x[lo*w:hi*w], g, b, w, k.Eps)
 	})
 }
 
@@ -102,18 +102,18 @@ const layerNormChunk = 32
 
 // backward, with x̂ the normalised row and g = dy·γ:
 // dx = rstd (g - mean(g) - x̂ mean(g x̂)), dγ = Σ dy x̂, dβ = Σ dy.
-func (k layerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
+func (k LayerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, gamma := in[0], in[1]
 	dx, dg, db := din[0], din[1], din[2]
-	w, chunks := k.width, (k.rows+layerNormChunk-1)/layerNormChunk
+	w, chunks := k.Width, (k.Rows+layerNormChunk-1)/layerNormChunk
 	partial := takeFloats(2 * w * chunks) // per chunk: Σ dy x̂, then Σ dy
 	defer giveFloats(partial)
-	parallel.Chunks(k.rows, layerNormChunk, func(lo, hi int) {
+	parallel.Chunks(k.Rows, layerNormChunk, func(lo, hi int) {
 		c := lo / layerNormChunk
 		pg, pb := partial[2*c*w:(2*c+1)*w], partial[(2*c+1)*w:(2*c+2)*w]
 		clear(pg)
 		clear(pb)
-		layerNormGradRows(dx[lo*w:hi*w], pg, pb, x[lo*w:hi*w], dy[lo*w:hi*w], gamma, w, k.eps)
+		layerNormGradRows(dx[lo*w:hi*w], pg, pb, x[lo*w:hi*w], dy[lo*w:hi*w], gamma, w, k.Eps)
 	})
 	clear(dg)
 	clear(db)
@@ -127,59 +127,59 @@ func (k layerNorm) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	}
 }
 
-// gelu: y = x Φ(x), the exact (erf) GELU, elementwise on [rows, width].
-type gelu struct{ rows, width int }
+// GELU: y = x Φ(x), the exact (erf) GELU, elementwise on [rows, width].
+type GELU struct{ Rows, Width int }
 
-func (k gelu) name() string { return "GELU" }
-func (k gelu) diff() []bool { return []bool{true} }
+func (k GELU) Name() string { return "GELU" }
+func (k GELU) diff() []bool { return []bool{true} }
 
-func (k gelu) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	s := tensor.Shape{k.rows, k.width}
+func (k GELU) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.Rows, k.Width}
 	return s, expectShapes(in, s)
 }
 
-func (k gelu) forward(y []float32, in [][]float32) {
+func (k GELU) forward(y []float32, in [][]float32) {
 	x := in[0]
 	parallel.For(len(x), func(lo, hi int) { geluSlice(y[lo:hi], x[lo:hi]) })
 }
 
 // backward: dx = dy (Φ(x) + x φ(x)).
-func (k gelu) backward(din [][]float32, in [][]float32, _, dy []float32) {
+func (k GELU) backward(din [][]float32, in [][]float32, _, dy []float32) {
 	x, dx := in[0], din[0]
 	parallel.For(len(x), func(lo, hi int) { geluGradSlice(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
 }
 
-// ista is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
+// ISTA is one proximal-gradient step of CRATE's sparse coding, on x [rows, d]
 // with the block's dictionary W [d, d]:
 // y = relu(x + η(x W - x Wᵀ W) - ηλ) = relu(x + η x M - ηλ), M = W - WᵀW.
-type ista struct {
-	rows, d     int
-	eta, lambda float32
+type ISTA struct {
+	Rows, D     int
+	Eta, Lambda float32
 }
 
-func (k ista) name() string { return "ISTA" }
-func (k ista) diff() []bool { return []bool{true, true} }
+func (k ISTA) Name() string { return "ISTA" }
+func (k ISTA) diff() []bool { return []bool{true, true} }
 
-func (k ista) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	s := tensor.Shape{k.rows, k.d}
-	return s, expectShapes(in, s, tensor.Shape{k.d, k.d})
+func (k ISTA) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s := tensor.Shape{k.Rows, k.D}
+	return s, expectShapes(in, s, tensor.Shape{k.D, k.D})
 }
 
 // m returns M = W - WᵀW, in a pooled buffer to give back.
-func (k ista) m(w []float32) []float32 {
+func (k ISTA) m(w []float32) []float32 {
 	m := takeFloats(len(w))
 	copy(m, w)
-	gemm(true, false, k.d, k.d, k.d, -1, w, w, 1, m)
+	gemm(true, false, k.D, k.D, k.D, -1, w, w, 1, m)
 	return m
 }
 
-func (k ista) forward(y []float32, in [][]float32) {
+func (k ISTA) forward(y []float32, in [][]float32) {
 	x := in[0]
 	m := k.m(in[1])
 	defer giveFloats(m)
 	copy(y, x)
-	gemm(false, false, k.rows, k.d, k.d, k.eta, x, m, 1, y)
-	shift := k.eta * k.lambda
+	gemm(false, false, k.Rows, k.D, k.D, k.Eta, x, m, 1, y)
+	shift := k.Eta * k.Lambda
 	parallel.For(len(y), func(lo, hi int) {
 		for i, v := range y[lo:hi] {
 			y[lo+i] = max(v-shift, 0)
@@ -189,10 +189,10 @@ func (k ista) forward(y []float32, in [][]float32) {
 
 // backward, with g = dy where y > 0: dx = g + η g Mᵀ, and with
 // G = η xᵀ g the gradient of M, dW = G - W(G + Gᵀ).
-func (k ista) backward(din [][]float32, in [][]float32, y, dy []float32) {
+func (k ISTA) backward(din [][]float32, in [][]float32, y, dy []float32) {
 	x, w := in[0], in[1]
 	dx, dw := din[0], din[1]
-	g, m, gm, sym := takeFloats(len(dy)), k.m(w), takeFloats(k.d*k.d), takeFloats(k.d*k.d)
+	g, m, gm, sym := takeFloats(len(dy)), k.m(w), takeFloats(k.D*k.D), takeFloats(k.D*k.D)
 	defer func() { giveFloats(g); giveFloats(m); giveFloats(gm); giveFloats(sym) }()
 	parallel.For(len(y), func(lo, hi int) {
 		for i, v := range y[lo:hi] {
@@ -203,13 +203,13 @@ func (k ista) backward(din [][]float32, in [][]float32, y, dy []float32) {
 		}
 	})
 	copy(dx, g)
-	gemm(false, true, k.rows, k.d, k.d, k.eta, g, m, 1, dx)
-	gemm(true, false, k.d, k.d, k.rows, k.eta, x, g, 0, gm)
-	for i := 0; i < k.d; i++ {
-		for j := 0; j < k.d; j++ {
-			sym[i*k.d+j] = gm[i*k.d+j] + gm[j*k.d+i]
+	gemm(false, true, k.Rows, k.D, k.D, k.Eta, g, m, 1, dx)
+	gemm(true, false, k.D, k.D, k.Rows, k.Eta, x, g, 0, gm)
+	for i := 0; i < k.D; i++ {
+		for j := 0; j < k.D; j++ {
+			sym[i*k.D+j] = gm[i*k.D+j] + gm[j*k.D+i]
 		}
 	}
 	copy(dw, gm)
-	gemm(false, false, k.d, k.d, k.d, -1, w, sym, 1, dw)
+	gemm(false, false, k.D, k.D, k.D, -1, w, sym, 1, dw)
 }

@@ -13,12 +13,12 @@ import (
 // checkGradient compares a kernel's backward pass with central finite
 // differences of f(in) = Σ out·r for a random r, on up to 24 coordinates of
 // every differentiable input.
-func checkGradient(t *testing.T, k kernel, shapes []tensor.Shape, fill func(i int, v []float32, rng *rand.Rand)) {
+func checkGradient(t *testing.T, k Kernel, shapes []tensor.Shape, fill func(i int, v []float32, rng *rand.Rand)) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	outShape, err := k.outShape(shapes)
 	if err != nil {
-		t.Fatalf("%s: %v", k.name(), err)
+		t.Fatalf("%s: %v", k.Name(), err)
 	}
 	in := make([][]float32, len(shapes))
 	for i, s := range shapes {
@@ -61,7 +61,7 @@ func checkGradient(t *testing.T, k kernel, shapes []tensor.Shape, fill func(i in
 			in[i][j] = x
 			num := (up - down) / (2 * h)
 			if got := float64(din[i][j]); math.Abs(got-num) > 2e-2*math.Max(1, math.Abs(num)) {
-				t.Errorf("%s: d/d input %d [%d] = %.5g, finite difference %.5g", k.name(), i, j, got, num)
+				t.Errorf("%s: d/d input %d [%d] = %.5g, finite difference %.5g", k.Name(), i, j, got, num)
 			}
 		}
 	}
@@ -74,22 +74,33 @@ func normalFill(_ int, v []float32, rng *rand.Rand) {
 }
 
 func TestKernelGradients(t *testing.T) {
-	d := attentionDims{b: 2, t: 5, h: 3, hd: 4}
+	d := AttentionDims{B: 2, T: 5, H: 3, HD: 4}
 	// rows longer than the 16 lanes of the C row loops, more rows than one
 	// of LayerNorm's chunks, more columns than one of sumRows's bands
-	long := attentionDims{b: 2, t: 21, h: 2, hd: 8}
-	lay := &layout{n: 4, src: []int{tokenRow(0), 2, tokenRow(1), 0, tokenRow(0), tokenRow(1), 1, 1},
-		pos: []int{0, 3, 2, 1, 0, 1, 2, 3}}
+	long := AttentionDims{B: 2, T: 21, H: 2, HD: 8}
+	// the layout [2·4, 2] of (src, pos) pairs and the mask [2, 3] are inputs
+	// that receive no gradient
+	lay := []float32{-1, 0, 2, 3, -2, 2, 0, 1, -1, 0, -2, 1, 1, 2, 1, 3}
+	mask := []float32{1, 0, 1, 0, 1, 1}
+	given := func(input int, v []float32) func(int, []float32, *rand.Rand) {
+		return func(i int, dst []float32, rng *rand.Rand) {
+			if i == input {
+				copy(dst, v)
+				return
+			}
+			normalFill(i, dst, rng)
+		}
+	}
 	tests := []struct {
-		k      kernel
+		k      Kernel
 		shapes []tensor.Shape
 		fill   func(i int, v []float32, rng *rand.Rand)
 	}{
-		{linear{rows: 7, in: 5, out: 3, bias: true}, []tensor.Shape{{7, 5}, {3, 5}, {3}}, normalFill},
-		{linear{rows: 4, in: 6, out: 2}, []tensor.Shape{{4, 6}, {2, 6}}, normalFill},
-		{layerNorm{rows: 6, width: 8, eps: 1e-5}, []tensor.Shape{{6, 8}, {8}, {8}}, normalFill},
-		{gelu{rows: 3, width: 7}, []tensor.Shape{{3, 7}}, normalFill},
-		{ista{rows: 9, d: 6, eta: 0.3, lambda: 0.1}, []tensor.Shape{{9, 6}, {6, 6}}, func(i int, v []float32, rng *rand.Rand) {
+		{Linear{Rows: 7, In: 5, Out: 3, Bias: true}, []tensor.Shape{{7, 5}, {3, 5}, {3}}, normalFill},
+		{Linear{Rows: 4, In: 6, Out: 2}, []tensor.Shape{{4, 6}, {2, 6}}, normalFill},
+		{LayerNorm{Rows: 6, Width: 8, Eps: 1e-5}, []tensor.Shape{{6, 8}, {8}, {8}}, normalFill},
+		{GELU{Rows: 3, Width: 7}, []tensor.Shape{{3, 7}}, normalFill},
+		{ISTA{Rows: 9, D: 6, Eta: 0.3, Lambda: 0.1}, []tensor.Shape{{9, 6}, {6, 6}}, func(i int, v []float32, rng *rand.Rand) {
 			normalFill(i, v, rng)
 			if i == 1 { // a dictionary of small entries, as initialised
 				for j := range v {
@@ -97,34 +108,34 @@ func TestKernelGradients(t *testing.T) {
 				}
 			}
 		}},
-		{newMSSA(d), []tensor.Shape{{d.b * d.t, d.width()}}, normalFill},
-		{newSelfAttention(d), []tensor.Shape{{d.b * d.t, 3 * d.width()}}, normalFill},
-		{sequence{b: 2, srcLen: 3, posLen: 4, d: 5, tokens: 2, lay: lay}, []tensor.Shape{{6, 5}, {4, 5}, {1, 5}, {1, 5}}, normalFill},
-		{maskedMSE{b: 2, l: 3, p: 4, removed: []float32{1, 0, 1, 0, 1, 1}}, []tensor.Shape{{8, 4}, {6, 4}}, normalFill},
-		{linear{rows: 70, in: 37, out: 40, bias: true}, []tensor.Shape{{70, 37}, {40, 37}, {40}}, normalFill},
-		{layerNorm{rows: 70, width: 40, eps: 1e-6}, []tensor.Shape{{70, 40}, {40}, {40}}, normalFill},
-		{gelu{rows: 5, width: 37}, []tensor.Shape{{5, 37}}, normalFill},
-		{newMSSA(long), []tensor.Shape{{long.b * long.t, long.width()}}, normalFill},
-		{newSelfAttention(long), []tensor.Shape{{long.b * long.t, 3 * long.width()}}, normalFill},
+		{newMSSA(d), []tensor.Shape{{d.B * d.T, d.width()}}, normalFill},
+		{newSelfAttention(d), []tensor.Shape{{d.B * d.T, 3 * d.width()}}, normalFill},
+		{Sequence{B: 2, SrcLen: 3, PosLen: 4, D: 5, Tokens: 2, N: 4}, []tensor.Shape{{6, 5}, {4, 5}, {8, 2}, {1, 5}, {1, 5}}, given(2, lay)},
+		{MaskedMSE{B: 2, L: 3, P: 4}, []tensor.Shape{{8, 4}, {6, 4}, {2, 3}}, given(2, mask)},
+		{Linear{Rows: 70, In: 37, Out: 40, Bias: true}, []tensor.Shape{{70, 37}, {40, 37}, {40}}, normalFill},
+		{LayerNorm{Rows: 70, Width: 40, Eps: 1e-6}, []tensor.Shape{{70, 40}, {40}, {40}}, normalFill},
+		{GELU{Rows: 5, Width: 37}, []tensor.Shape{{5, 37}}, normalFill},
+		{newMSSA(long), []tensor.Shape{{long.B * long.T, long.width()}}, normalFill},
+		{newSelfAttention(long), []tensor.Shape{{long.B * long.T, 3 * long.width()}}, normalFill},
 	}
 	for _, tt := range tests {
-		t.Run(tt.k.name(), func(t *testing.T) { checkGradient(t, tt.k, tt.shapes, tt.fill) })
+		t.Run(tt.k.Name(), func(t *testing.T) { checkGradient(t, tt.k, tt.shapes, tt.fill) })
 	}
 }
 
 func TestKernelShapesRefused(t *testing.T) {
 	tests := []struct {
-		k      kernel
+		k      Kernel
 		shapes []tensor.Shape
 	}{
-		{linear{rows: 7, in: 5, out: 3, bias: true}, []tensor.Shape{{7, 5}, {3, 4}, {3}}},
-		{linear{rows: 7, in: 5, out: 3}, []tensor.Shape{{7, 5}}},
-		{layerNorm{rows: 6, width: 8}, []tensor.Shape{{6, 8}, {7}, {8}}},
-		{newMSSA(attentionDims{b: 2, t: 5, h: 3, hd: 4}), []tensor.Shape{{10, 13}}},
+		{Linear{Rows: 7, In: 5, Out: 3, Bias: true}, []tensor.Shape{{7, 5}, {3, 4}, {3}}},
+		{Linear{Rows: 7, In: 5, Out: 3}, []tensor.Shape{{7, 5}}},
+		{LayerNorm{Rows: 6, Width: 8}, []tensor.Shape{{6, 8}, {7}, {8}}},
+		{newMSSA(AttentionDims{B: 2, T: 5, H: 3, HD: 4}), []tensor.Shape{{10, 13}}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.k.outShape(tt.shapes); err == nil {
-			t.Errorf("%s accepted shapes %v", tt.k.name(), tt.shapes)
+			t.Errorf("%s accepted shapes %v", tt.k.Name(), tt.shapes)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func (gr *Graph) fail(err error) {
 }
 
 // apply adds kernel k unless an earlier block failed.
-func (gr *Graph) apply(k kernel, inputs ...*G.Node) *G.Node {
+func (gr *Graph) apply(k Kernel, inputs ...*G.Node) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
@@ -51,7 +51,7 @@ func (gr *Graph) linear(prefix string, x *G.Node, bias bool) *G.Node {
 		return nil
 	}
 	w := gr.param(prefix + ".weight")
-	k := linear{rows: gr.rows(x), in: w.Shape()[1], out: w.Shape()[0], bias: bias}
+	k := Linear{Rows: gr.rows(x), In: w.Shape()[1], Out: w.Shape()[0], Bias: bias}
 	if bias {
 		return gr.apply(k, x, w, gr.param(prefix+".bias"))
 	}
@@ -63,7 +63,7 @@ func (gr *Graph) layerNorm(prefix string, x *G.Node, eps float32) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
-	k := layerNorm{rows: gr.rows(x), width: x.Shape()[1], eps: eps}
+	k := LayerNorm{Rows: gr.rows(x), Width: x.Shape()[1], Eps: eps}
 	return gr.apply(k, x, gr.param(prefix+".weight"), gr.param(prefix+".bias"))
 }
 
@@ -74,7 +74,7 @@ func (gr *Graph) mssa(prefix string, z *G.Node, heads int) *G.Node {
 		return nil
 	}
 	w := gr.linear(prefix+".qkv", z, false)
-	dims := attentionDims{b: gr.batch, t: gr.rows(z) / gr.batch, h: heads, hd: z.Shape()[1] / heads}
+	dims := AttentionDims{B: gr.batch, T: gr.rows(z) / gr.batch, H: heads, HD: z.Shape()[1] / heads}
 	return gr.linear(prefix+".to_out.0", gr.apply(newMSSA(dims), w), true)
 }
 
@@ -85,7 +85,7 @@ func (gr *Graph) ista(name string, z *G.Node) *G.Node {
 		return nil
 	}
 	c := gr.m.Config
-	k := ista{rows: gr.rows(z), d: z.Shape()[1], eta: float32(c.StepSize), lambda: float32(c.Lambd)}
+	k := ISTA{Rows: gr.rows(z), D: z.Shape()[1], Eta: float32(c.StepSize), Lambda: float32(c.Lambd)}
 	return gr.apply(k, z, gr.param(name))
 }
 
@@ -113,14 +113,14 @@ func (gr *Graph) vitBlock(prefix string, z *G.Node, heads int) (out, hidden *G.N
 	if gr.err != nil {
 		return nil, nil
 	}
-	dims := attentionDims{b: gr.batch, t: gr.rows(z) / gr.batch, h: heads, hd: z.Shape()[1] / heads}
+	dims := AttentionDims{B: gr.batch, T: gr.rows(z) / gr.batch, H: heads, HD: z.Shape()[1] / heads}
 	qkv := gr.linear(prefix+"attn.qkv", gr.layerNorm(prefix+"norm1", z, blockEps), false)
 	z = gr.add(z, gr.linear(prefix+"attn.proj", gr.apply(newSelfAttention(dims), qkv), true))
 	h := gr.linear(prefix+"mlp.fc1", gr.layerNorm(prefix+"norm2", z, blockEps), true)
 	if gr.err != nil {
 		return nil, nil
 	}
-	h = gr.apply(gelu{rows: gr.rows(h), width: h.Shape()[1]}, h)
+	h = gr.apply(GELU{Rows: gr.rows(h), Width: h.Shape()[1]}, h)
 	return gr.add(z, gr.linear(prefix+"mlp.fc2", h, true)), h
 }
 
@@ -144,40 +144,44 @@ func (gr *Graph) residual(a, b *G.Node, sign float32) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
-	return gr.apply(residual{rows: gr.rows(a), width: a.Shape()[1], sign: sign}, a, b)
+	return gr.apply(Residual{Rows: gr.rows(a), Width: a.Shape()[1], Sign: sign}, a, b)
 }
 
 // sequence assembles tokens from src, the position table pos and the
-// learned tokens, after a layout (see the sequence kernel).
-func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *layout, tokens ...string) *G.Node {
+// learned tokens, after the layout input lay (see the Sequence kernel).
+func (gr *Graph) sequence(src *G.Node, srcLen int, pos string, lay *G.Node, tokens ...string) *G.Node {
 	if gr.err != nil {
 		return nil
 	}
 	table := gr.param(pos)
-	k := sequence{b: gr.batch, srcLen: srcLen, posLen: table.Shape()[0], d: src.Shape()[1], tokens: len(tokens), lay: lay}
-	inputs := []*G.Node{src, table}
+	k := Sequence{B: gr.batch, SrcLen: srcLen, PosLen: table.Shape()[0], D: src.Shape()[1], Tokens: len(tokens), N: gr.rows(lay) / gr.batch}
+	inputs := []*G.Node{src, table, lay}
 	for _, t := range tokens {
 		inputs = append(inputs, gr.param(t))
 	}
 	return gr.apply(k, inputs...)
 }
 
-// build adds the whole masked autoencoder: patch embedding, masking,
-// encoder, decoder, prediction and loss.
+// build adds the whole masked autoencoder as models_mae.py's forward does:
+// latent = forwardEncoder(imgs), pred = forwardDecoder(latent),
+// loss = forwardLoss(pred, target).
 func (gr *Graph) build() error {
-	c := gr.m.Config
-	l := c.NumPatches()
-	x := gr.linear("patch_embed.proj", gr.patches, true) // a stride-p convolution
-	if c.Masking == MaskingReleased {
-		// mask tokens in the removed places, cls in front, decoder_pos_embed
-		// added, the whole sequence encoded
-		gr.encLayout = &layout{n: 1 + l}
-		x = gr.sequence(x, l, "decoder_pos_embed", gr.encLayout, "cls_token", "mask_token")
-	} else {
-		// cls and the visible patches only, with pos_embed
-		gr.encLayout = &layout{n: 1 + gr.keep}
-		x = gr.sequence(x, l, "pos_embed", gr.encLayout, "cls_token")
+	latent := gr.forwardEncoder(gr.patches)
+	if gr.encoderOnly {
+		gr.features = latent
+		return gr.err
 	}
+	gr.pred = gr.forwardDecoder(latent)
+	gr.loss = gr.forwardLoss(gr.pred, gr.target)
+	return gr.err
+}
+
+// forwardEncoder: x = patch_embed(imgs), x = the patches randomMasking
+// keeps (+ pos_embed, cls in front), x = blocks(x), latent = norm(x).
+func (gr *Graph) forwardEncoder(patches *G.Node) *G.Node {
+	c := gr.m.Config
+	x := gr.linear("patch_embed.proj", patches, true) // a stride-p convolution
+	x = gr.maskedSequence(x)
 	for i := 0; i < c.Depth; i++ {
 		p := fmt.Sprintf("blocks.%d.", i)
 		if c.Arch == ArchCRATE {
@@ -189,14 +193,32 @@ func (gr *Graph) build() error {
 			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, false))
 		}
 	}
-	x = gr.layerNorm("norm", x, finalEps)
-	if gr.encoderOnly {
-		gr.features = x
-		return gr.err
+	return gr.layerNorm("norm", x, finalEps)
+}
+
+// maskedSequence is the encoder's input after the batch's randomMasking
+// (pass.go): with visible masking cls and the kept patches only, with
+// pos_embed; with released masking the whole sequence, mask tokens in the
+// removed places and decoder_pos_embed added.
+func (gr *Graph) maskedSequence(x *G.Node) *G.Node {
+	l := gr.m.Config.NumPatches()
+	if gr.m.Config.Masking == MaskingReleased {
+		gr.encLayout = gr.input("encoder_layout", gr.batch*(1+l), 2)
+		return gr.sequence(x, l, "decoder_pos_embed", gr.encLayout, "cls_token", "mask_token")
 	}
+	gr.encLayout = gr.input("encoder_layout", gr.batch*(1+gr.keep), 2)
+	return gr.sequence(x, l, "pos_embed", gr.encLayout, "cls_token")
+}
+
+// forwardDecoder: x = decoder_embed(latent), mask tokens put back in the
+// removed places (+ decoder_pos_embed), x = decoder_blocks(x),
+// pred = decoder_pred(decoder_norm(x)). Under released masking the encoder
+// kept every place and the decoder starts from its output.
+func (gr *Graph) forwardDecoder(x *G.Node) *G.Node {
+	c := gr.m.Config
 	if c.Masking == MaskingVisible {
 		x = gr.linear("decoder_embed", x, true)
-		gr.decLayout = &layout{n: 1 + l}
+		gr.decLayout = gr.input("decoder_layout", gr.batch*(1+c.NumPatches()), 2)
 		x = gr.sequence(x, 1+gr.keep, "decoder_pos_embed", gr.decLayout, "mask_token")
 	}
 	for i := 0; i < c.DecoderDepth; i++ {
@@ -210,12 +232,18 @@ func (gr *Graph) build() error {
 			gr.layers = append(gr.layers, gr.vitLayer(p, x, hidden, true))
 		}
 	}
-	gr.pred = gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
-	loss := gr.apply(maskedMSE{b: gr.batch, l: l, p: c.PatchDim(), removed: gr.removed}, gr.pred, gr.target)
+	return gr.linear("decoder_pred", gr.layerNorm("decoder_norm", x, finalEps), true)
+}
+
+// forwardLoss: loss = Σ mask · mean((pred - target)²) / Σ mask over the
+// patches, target standardised per patch under norm_pix_loss (see feed).
+func (gr *Graph) forwardLoss(pred, target *G.Node) *G.Node {
+	c := gr.m.Config
+	loss := gr.apply(MaskedMSE{B: gr.batch, L: c.NumPatches(), P: c.PatchDim()}, pred, target, gr.mask)
 	if gr.err != nil {
-		return gr.err
+		return nil
 	}
-	var err error
-	gr.loss, err = G.Sum(loss)
-	return err
+	sum, err := G.Sum(loss)
+	gr.fail(err)
+	return sum
 }

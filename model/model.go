@@ -5,6 +5,9 @@
 // A Model is a configuration and its parameters. A Graph is a compiled
 // forward pass (and, for training, backward pass) of a Model for one batch
 // size and mask ratio; several graphs share one Model's parameter values.
+// An Executor runs a Graph on a Device: gorgonia's tape machine on the CPU,
+// or a walker that computes each node through the Device interface (see
+// device.go for what a device must implement).
 package model
 
 import (

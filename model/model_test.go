@@ -239,7 +239,7 @@ func TestRemovedPatchesAreNotSeen(t *testing.T) {
 }
 
 func TestResidualGradient(t *testing.T) {
-	checkGradient(t, residual{rows: 3, width: 4, sign: -1}, []tensor.Shape{{3, 4}, {3, 4}}, normalFill)
+	checkGradient(t, Residual{Rows: 3, Width: 4, Sign: -1}, []tensor.Shape{{3, 4}, {3, 4}}, normalFill)
 }
 
 func TestPatchifyRoundTrip(t *testing.T) {

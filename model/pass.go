@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // Run computes one batch: images [batch, C, H, W] and noise [batch, L], the
@@ -21,7 +23,7 @@ func (gr *Graph) Run(images, noise []float32) (Output, error) {
 	out := Output{
 		Loss: gr.loss.Value().Data().(float32),
 		Pred: make([]float32, b*l*c.PatchDim()),
-		Mask: append([]float32(nil), gr.removed...),
+		Mask: append([]float32(nil), floats(gr.mask.Value())...),
 	}
 	pred, p := floats(gr.pred.Value()), c.PatchDim()
 	for e := 0; e < b; e++ {
@@ -30,8 +32,21 @@ func (gr *Graph) Run(images, noise []float32) (Output, error) {
 	return out, nil
 }
 
-// run checks the batch, feeds it and runs the graph.
+// run feeds the batch and runs the graph on the tape machine.
 func (gr *Graph) run(images, noise []float32) error {
+	if err := gr.feed(images, noise); err != nil {
+		return err
+	}
+	gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return fmt.Errorf("running the %s graph: %w", gr.m.Config.Arch, err)
+	}
+	return nil
+}
+
+// feed checks the batch and writes the graph's inputs from it: the
+// patches, the loss targets and randomMasking's mask and layouts.
+func (gr *Graph) feed(images, noise []float32) error {
 	c := gr.m.Config
 	l, b := c.NumPatches(), gr.batch
 	if want := b * c.InChans * c.ImgSize * c.ImgSize; len(images) != want {
@@ -48,11 +63,7 @@ func (gr *Graph) run(images, noise []float32) error {
 			standardise(target, c.PatchDim())
 		}
 	}
-	gr.mask(noise)
-	gr.vm.Reset()
-	if err := gr.vm.RunAll(); err != nil {
-		return fmt.Errorf("running the %s graph: %w", c.Arch, err)
-	}
+	gr.randomMasking(noise)
 	return nil
 }
 
@@ -126,65 +137,66 @@ func (gr *Graph) Grad(p *Param) []float32 {
 	return floats(n.Value())
 }
 
-// mask draws the batch's masking from noise: each element keeps the patches
-// of its gr.keep smallest noise values, and the layouts place the cls token,
-// the kept patches and the mask tokens accordingly.
-func (gr *Graph) mask(noise []float32) {
-	l := gr.m.Config.NumPatches()
-	order, rank := make([]int, l), make([]int, l)
+// randomMasking draws the batch's masking from noise as models_mae.py's
+// random_masking does, per element: idsShuffle = argsort(noise), the
+// patches of the keep smallest noise values kept; idsRestore =
+// argsort(idsShuffle), each patch's place in that order; mask = 1 where
+// idsRestore ≥ keep. It writes the graph's inputs mask and layouts, which
+// place the cls token, the kept patches and the mask tokens.
+func (gr *Graph) randomMasking(noise []float32) {
+	l, keep := gr.m.Config.NumPatches(), gr.keep
+	idsShuffle, idsRestore := make([]int, l), make([]int, l)
+	mask := floats(gr.mask.Value())
+	enc, dec := gr.layout(gr.encLayout), gr.layout(gr.decLayout)
 	for e := 0; e < gr.batch; e++ {
 		row := noise[e*l : (e+1)*l]
-		for i := range order {
-			order[i] = i
+		for i := range idsShuffle {
+			idsShuffle[i] = i
 		}
-		sort.SliceStable(order, func(i, j int) bool { return row[order[i]] < row[order[j]] })
-		for k, i := range order {
-			rank[i] = k
-			gr.removed[e*l+i] = 0
-			if k >= gr.keep {
-				gr.removed[e*l+i] = 1
+		sort.SliceStable(idsShuffle, func(i, j int) bool { return row[idsShuffle[i]] < row[idsShuffle[j]] })
+		for k, i := range idsShuffle {
+			idsRestore[i] = k
+		}
+		for i, k := range idsRestore {
+			mask[e*l+i] = 0
+			if k >= keep {
+				mask[e*l+i] = 1
 			}
 		}
-		enc := gr.encLayout
-		at := func(lay *layout, j, src, pos int) {
-			lay.src[e*lay.n+j], lay.pos[e*lay.n+j] = src, pos
-		}
-		enc.grow(gr.batch)
-		at(enc, 0, tokenRow(0), 0) // cls
-		if gr.decLayout == nil {
+		enc.set(e, 0, tokenRow(0), 0) // cls
+		if dec.rows == nil {
 			// released: every place filled, by its patch or the mask token
-			for i := 0; i < l; i++ {
+			for i, k := range idsRestore {
 				src := i
-				if rank[i] >= gr.keep {
+				if k >= keep {
 					src = tokenRow(1)
 				}
-				at(enc, 1+i, src, 1+i)
+				enc.set(e, 1+i, src, 1+i)
 			}
 			continue
 		}
-		// visible: the kept patches in noise order, then in the decoder every
-		// place filled by its encoded patch or the mask token
-		dec := gr.decLayout
-		dec.grow(gr.batch)
-		for k := 0; k < gr.keep; k++ {
-			at(enc, 1+k, order[k], 1+order[k])
+		// visible: the kept patches in noise order (idsKeep), then in the
+		// decoder every place filled by its encoded patch or the mask token
+		for k, i := range idsShuffle[:keep] {
+			enc.set(e, 1+k, i, 1+i)
 		}
-		at(dec, 0, 0, 0)
-		for i := 0; i < l; i++ {
-			src := 1 + rank[i]
-			if rank[i] >= gr.keep {
+		dec.set(e, 0, 0, 0)
+		for i, k := range idsRestore {
+			src := 1 + k
+			if k >= keep {
 				src = tokenRow(0) // the decoder's only learned token: mask
 			}
-			at(dec, 1+i, src, 1+i)
+			dec.set(e, 1+i, src, 1+i)
 		}
 	}
 }
 
-// grow sizes the layout for a batch.
-func (lay *layout) grow(batch int) {
-	if len(lay.src) != batch*lay.n {
-		lay.src, lay.pos = make([]int, batch*lay.n), make([]int, batch*lay.n)
+// layout returns the layout a layout input holds; none for nil.
+func (gr *Graph) layout(n *G.Node) layout {
+	if n == nil {
+		return layout{}
 	}
+	return layout{n: gr.rows(n) / gr.batch, rows: floats(n.Value())}
 }
 
 // standardise replaces each n-vector of v by (v - mean)/std, PatchStats'

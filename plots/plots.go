@@ -4,7 +4,9 @@
 // runs and hands the charts here.
 //
 // Every chart is a line chart with a title, labelled axes and a legend,
-// drawn to the right of the data area so that it never hides a line. A
+// drawn below the plot, in two columns where it has many entries, so that
+// it never hides a line and the figure keeps its width when shown two to a
+// row. A
 // point's spread (Point.Err, such as the standard deviation over seeds) is
 // drawn as an error bar or as a shaded band around the line. The x axis is
 // linear, logarithmic (LogX) or categorical (Categories). [Save] writes a
@@ -43,8 +45,21 @@ type Series struct {
 	// Color picks the line's colour from a palette of ten; series of one
 	// chart should use different colours.
 	Color int
-	// Style picks the dash pattern and marker shape, as for telling
-	// architectures apart: series of the same style share both.
+	// Style picks the dash pattern and marker shape: series of the same
+	// style share both. Series of one chart should use different styles
+	// too, so that they stay apart where they overlap and in grey print:
+	// styles 0 to MaxSeries-1 all differ in their dashes, and 0 to 7 in
+	// their markers.
+	Style int
+}
+
+// HLine is a labelled horizontal reference line across the data area,
+// such as a baseline's accuracy; its label goes in the legend.
+type HLine struct {
+	Y     float64
+	Label string
+	// Style picks its grey and dash pattern from a few reserved for
+	// reference lines, unlike any series' line.
 	Style int
 }
 
@@ -84,20 +99,24 @@ type Chart struct {
 	// Categories, when set, makes the x axis categorical: Point.X is an
 	// index into Categories.
 	Categories []string
-	// Ticks, when set, replaces the x axis ticks of a linear axis.
+	// Ticks, when set, replaces the x axis ticks of a linear or
+	// logarithmic axis, as to mark only the values an ablation ran.
 	Ticks []Tick
 	// Dodge shifts the series sideways a little, so that error bars at the
 	// same x do not hide each other.
 	Dodge bool
 	// VLines are drawn across the data area.
 	VLines []VLine
+	// HLines are drawn across the data area, and listed in the legend
+	// after the series.
+	HLines []HLine
 }
 
-// Figure size: the data area and axes, to which the legend's width is
+// Figure size: the data area and axes, below which the legend's height is
 // added.
 const (
 	plotWidth  = 7 * vg.Inch
-	plotHeight = 4.5 * vg.Inch
+	plotHeight = 4.2 * vg.Inch
 	legendGap  = 3 * vg.Millimeter
 )
 
@@ -117,15 +136,33 @@ var palette = []color.Color{
 // callers split larger sets over several charts.
 var MaxSeries = len(palette)
 
+// dashes are the series' dash patterns, one per series a chart tells
+// apart: solid, dashed, dotted, then mixtures.
 var dashes = [][]vg.Length{
 	nil,
 	{vg.Points(6), vg.Points(3)},
-	{vg.Points(2), vg.Points(2)},
-	{vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)},
+	{vg.Points(1.5), vg.Points(2)},
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+	{vg.Points(10), vg.Points(3)},
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+	{vg.Points(3), vg.Points(3)},
+	{vg.Points(10), vg.Points(3), vg.Points(3), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(5)},
+	{vg.Points(10), vg.Points(2), vg.Points(1.5), vg.Points(2), vg.Points(1.5), vg.Points(2)},
 }
 
+// shapes are the series' marker shapes.
 var shapes = []draw.GlyphDrawer{
-	draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{},
+	draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{},
+	draw.RingGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{}, draw.TriangleGlyph{},
+}
+
+// refStyles are the reference lines' colours and dash patterns: greys,
+// unlike the palette, and dashes unlike the series' first ones.
+var refStyles = []draw.LineStyle{
+	{Color: color.Gray{Y: 0x30}, Width: vg.Points(1.3), Dashes: []vg.Length{vg.Points(1), vg.Points(2.5)}},
+	{Color: color.Gray{Y: 0x70}, Width: vg.Points(1.3), Dashes: []vg.Length{vg.Points(8), vg.Points(2), vg.Points(1), vg.Points(2)}},
+	{Color: color.Gray{Y: 0x50}, Width: vg.Points(1.3), Dashes: []vg.Length{vg.Points(4), vg.Points(4)}},
 }
 
 func rgb(r, g, b uint8) color.RGBA { return color.RGBA{r, g, b, 0xff} }
@@ -135,12 +172,33 @@ func pick[T any](list []T, i int) T {
 	return list[((i%n)+n)%n]
 }
 
+// tracked is a plot that remembers what was added to it, which gonum's
+// does not tell.
+type tracked struct {
+	*plot.Plot
+	items []plot.Plotter
+}
+
+// Add implements the method of plot.Plot, remembering ps.
+func (t *tracked) Add(ps ...plot.Plotter) {
+	t.Plot.Add(ps...)
+	t.items = append(t.items, ps...)
+}
+
 // figure is a chart laid out for drawing: the plot and its legend.
 type figure struct {
-	plot   *plot.Plot
-	legend plot.Legend
-	width  vg.Length // of the whole figure, legend included
-	height vg.Length
+	plot    *plot.Plot
+	items   []plot.Plotter // what the plot draws, in order
+	legends []plot.Legend  // the legend's columns, left to right
+	labels  []string       // the legend's entries, in order
+	width   vg.Length      // of the whole figure, legend included
+	height  vg.Length
+}
+
+// entry is a legend entry.
+type entry struct {
+	label  string
+	thumbs []plot.Thumbnailer
 }
 
 // layout builds the gonum plot of c.
@@ -149,7 +207,7 @@ func layout(c Chart) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := plot.New()
+	p := &tracked{Plot: plot.New()}
 	p.Title.Text = c.Title
 	p.Title.TextStyle.Font = font.From(sans, 13)
 	p.Title.Padding = vg.Points(6)
@@ -165,30 +223,88 @@ func layout(c Chart) (*figure, error) {
 	grid.Horizontal.Color = color.Gray{Y: 0xe0}
 	p.Add(grid)
 
-	legend := plot.NewLegend()
-	legend.TextStyle.Font = font.From(sans, 10)
-	legend.Top, legend.Left = true, true
-	legend.ThumbnailWidth = vg.Points(24)
-	legend.Padding = vg.Points(2)
+	var entries []entry
 
+	var labels []string
+	same := sameAs(series)
 	for i, s := range series {
-		thumbs, err := addSeries(p, c, s, dodge(c, series, i))
+		if j, ok := same[i]; ok && j < i {
+			s.Label += " (same values as " + series[j].Label + ")"
+		}
+		tw := twin{}
+		if first, ok := same[i]; ok {
+			for k := range series {
+				if f, ok := same[k]; ok && f == first {
+					if k < i {
+						tw.rank++
+					}
+					tw.of++
+				}
+			}
+		}
+		thumbs, err := addSeries(p, c, s, dodge(c, series, i), tw)
 		if err != nil {
 			return nil, fmt.Errorf("plots: %q: series %q: %w", c.Title, s.Label, err)
 		}
-		legend.Add(s.Label, thumbs...)
+		entries = append(entries, entry{s.Label, thumbs})
+		labels = append(labels, s.Label)
 	}
 	for _, v := range c.VLines {
 		p.Add(vline{VLine: v})
 	}
-	setXAxis(p, c, series)
-	padY(p)
-
-	w := plotWidth
-	if len(series) > 0 {
-		w += legendGap + legend.Rectangle(draw.Canvas{}).Size().X + legendGap
+	for _, h := range c.HLines {
+		if !finite(h.Y) {
+			continue
+		}
+		l := hline{HLine: h}
+		p.Add(l)
+		entries = append(entries, entry{h.Label, []plot.Thumbnailer{l}})
+		labels = append(labels, h.Label)
 	}
-	return &figure{plot: p, legend: legend, width: w, height: plotHeight}, nil
+	setXAxis(p.Plot, c, series)
+	padY(p.Plot)
+
+	legends := legendColumns(entries)
+	h := plotHeight
+	if len(legends) > 0 {
+		var tallest vg.Length
+		for _, l := range legends {
+			tallest = max(tallest, l.Rectangle(draw.Canvas{}).Size().Y)
+		}
+		h += tallest + legendGap
+	}
+	return &figure{plot: p.Plot, items: p.items, legends: legends, labels: labels, width: plotWidth, height: h}, nil
+}
+
+// legendColumns lays the entries out in one column, or two when there are
+// more than three and each half fits half the figure's width.
+func legendColumns(entries []entry) []plot.Legend {
+	if len(entries) == 0 {
+		return nil
+	}
+	column := func(es []entry) plot.Legend {
+		l := plot.NewLegend()
+		l.TextStyle.Font = font.From(sans, 10)
+		l.Top, l.Left = true, true
+		l.ThumbnailWidth = vg.Points(24)
+		l.Padding = vg.Points(2)
+		for _, e := range es {
+			l.Add(e.label, e.thumbs...)
+		}
+		return l
+	}
+	if len(entries) > 3 {
+		half := (len(entries) + 1) / 2
+		cols := []plot.Legend{column(entries[:half]), column(entries[half:])}
+		fits := true
+		for _, l := range cols {
+			fits = fits && l.Rectangle(draw.Canvas{}).Size().X <= plotWidth/2-3*legendGap
+		}
+		if fits {
+			return cols
+		}
+	}
+	return []plot.Legend{column(entries)}
 }
 
 // clean drops points that cannot be drawn (non-finite values, and x <= 0
@@ -222,6 +338,40 @@ func clean(c Chart) ([]Series, error) {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// twin places a series among those of the same points: rank of of them;
+// of is 0 for a series with no twin.
+type twin struct{ rank, of int }
+
+// sameAs finds the series whose points all equal another's, which would
+// hide one another: it maps each such series to the first of its kind.
+func sameAs(series []Series) map[int]int {
+	out := make(map[int]int)
+	for i := range series {
+		for j := 0; j < i; j++ {
+			if _, ok := out[j]; (ok && out[j] != j) || !samePoints(series[i].Points, series[j].Points) {
+				continue
+			}
+			out[i], out[j] = j, j
+			break
+		}
+	}
+	return out
+}
+
+// samePoints tells whether a and b are the same points, up to rounding.
+func samePoints(a, b []Point) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	near := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(1, math.Max(math.Abs(x), math.Abs(y))) }
+	for i := range a {
+		if !near(a[i].X, b[i].X) || !near(a[i].Y, b[i].Y) || !near(a[i].Err, b[i].Err) {
+			return false
+		}
+	}
+	return true
+}
 
 // dodge returns the function shifting the x values of series i of n.
 func dodge(c Chart, series []Series, i int) func(float64) float64 {
@@ -271,8 +421,10 @@ func dodge(c Chart, series []Series, i int) func(float64) float64 {
 }
 
 // addSeries adds the lines, bands, markers and error bars of s to p and
-// returns its legend thumbnails.
-func addSeries(p *plot.Plot, c Chart, s Series, shift func(float64) float64) ([]plot.Thumbnailer, error) {
+// returns its legend thumbnails. A twin, a series with the same points as
+// others, always has markers, every tw.of-th point from its rank, so that
+// each twin's marker shows at its own points along the shared line.
+func addSeries(p *tracked, c Chart, s Series, shift func(float64) float64, tw twin) ([]plot.Thumbnailer, error) {
 	col := pick(palette, s.Color)
 	n := len(s.Points)
 	xys := make(plotter.XYs, n)
@@ -290,7 +442,7 @@ func addSeries(p *plot.Plot, c Chart, s Series, shift func(float64) float64) ([]
 	starts = append(starts, n)
 	var thumbs []plot.Thumbnailer
 	band := c.Spread == Band
-	markers := c.Markers
+	markers := c.Markers || tw.of > 0
 	for k := 0; k+1 < len(starts); k++ {
 		lo, hi := starts[k], starts[k+1]
 		if hi-lo < 2 {
@@ -324,7 +476,17 @@ func addSeries(p *plot.Plot, c Chart, s Series, shift func(float64) float64) ([]
 		}
 	}
 	if markers {
-		sc, err := plotter.NewScatter(xys)
+		at := xys
+		if tw.of > 1 {
+			at = nil
+			for i := tw.rank; i < n; i += tw.of {
+				at = append(at, xys[i])
+			}
+			if len(at) == 0 {
+				at = xys
+			}
+		}
+		sc, err := plotter.NewScatter(at)
 		if err != nil {
 			return nil, err
 		}
@@ -381,15 +543,16 @@ func setXAxis(p *plot.Plot, c Chart, series []Series) {
 			lo, hi = math.Min(lo, pt.X), math.Max(hi, pt.X)
 		}
 	}
-	switch {
-	case len(c.Categories) > 0:
+	if len(c.Categories) > 0 {
 		ticks := make(plot.ConstantTicks, len(c.Categories))
 		for i, name := range c.Categories {
 			ticks[i] = plot.Tick{Value: float64(i), Label: name}
 		}
 		p.X.Tick.Marker = ticks
 		p.X.Min, p.X.Max = -0.5, float64(len(c.Categories))-0.5
-	case c.LogX:
+		return
+	}
+	if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = siLogTicks{}
 		// a quarter of a decade either side, and at least a factor 2 in all
@@ -397,19 +560,19 @@ func setXAxis(p *plot.Plot, c Chart, series []Series) {
 		if p.X.Max/p.X.Min < 4 {
 			p.X.Min, p.X.Max = lo/2, hi*2
 		}
-	default:
-		if len(c.Ticks) > 0 {
-			ticks := make(plot.ConstantTicks, len(c.Ticks))
-			for i, t := range c.Ticks {
-				ticks[i] = plot.Tick{Value: t.Value, Label: t.Label}
-			}
-			p.X.Tick.Marker = ticks
-		}
+	} else {
 		pad := (hi - lo) * 0.04
 		if pad == 0 {
 			pad = math.Max(math.Abs(lo)*0.1, 0.5)
 		}
 		p.X.Min, p.X.Max = lo-pad, hi+pad
+	}
+	if len(c.Ticks) > 0 {
+		ticks := make(plot.ConstantTicks, len(c.Ticks))
+		for i, t := range c.Ticks {
+			ticks[i] = plot.Tick{Value: t.Value, Label: t.Label}
+		}
+		p.X.Tick.Marker = ticks
 	}
 }
 
@@ -530,19 +693,46 @@ func (v vline) DataRange() (xmin, xmax, ymin, ymax float64) {
 	return v.X, v.X, math.Inf(1), math.Inf(-1)
 }
 
-// draw draws f on dc: the plot on the left, the legend on the right,
-// level with the top of the data area.
+// hline draws an HLine across the data area.
+type hline struct{ HLine }
+
+func (h hline) style() draw.LineStyle { return pick(refStyles, h.Style) }
+
+// Plot implements plot.Plotter.
+func (h hline) Plot(c draw.Canvas, p *plot.Plot) {
+	_, trY := p.Transforms(&c)
+	y := trY(h.Y)
+	c.StrokeLine2(h.style(), c.Min.X, y, c.Max.X, y)
+}
+
+// DataRange implements plot.DataRanger, keeping the line in the y range.
+func (h hline) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return math.Inf(1), math.Inf(-1), h.Y, h.Y
+}
+
+// Thumbnail implements plot.Thumbnailer.
+func (h hline) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(h.style(), c.Min.X, y, c.Max.X, y)
+}
+
+// draw draws f on dc: the plot on top, the legend below it, its columns
+// starting near the left edge and at the middle.
 func (f *figure) draw(dc draw.Canvas) {
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	legendW := f.width - plotWidth
-	pc := draw.Crop(dc, 0, -legendW, 0, 0)
+	legendH := f.height - plotHeight
+	pc := draw.Crop(dc, 0, 0, legendH, 0)
 	f.plot.Draw(pc)
-	if legendW <= 0 {
+	if len(f.legends) == 0 {
 		return
 	}
-	lc := draw.Crop(dc, plotWidth+legendGap, 0, 0, 0)
-	data := f.plot.DataCanvas(pc)
-	lc.Max.Y = data.Max.Y
-	f.legend.Draw(lc)
+	for i, l := range f.legends {
+		x := 2 * legendGap
+		if i > 0 {
+			x = f.width / 2
+		}
+		lc := draw.Crop(dc, x, 0, 0, -(plotHeight + legendGap/2))
+		l.Draw(lc)
+	}
 }

@@ -3,12 +3,17 @@ package plots
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 )
 
 // outDir is where the test figures go: a temporary directory, or
@@ -198,5 +203,148 @@ func TestNiceTicks(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
 			t.Errorf("ticks of [%g, %g]: %v, want %v", tt.lo, tt.hi, got, tt.want)
 		}
+	}
+}
+
+// seriesStyles reads back, by colour, each series' dash pattern and marker
+// shape from the plot's plotters.
+func seriesStyles(t *testing.T, f *figure) (dash map[color.Color]string, shape map[color.Color]string) {
+	t.Helper()
+	dash, shape = make(map[color.Color]string), make(map[color.Color]string)
+	for _, pl := range f.items {
+		switch x := pl.(type) {
+		case *plotter.Line:
+			dash[x.Color] = fmt.Sprint(x.Dashes)
+		case *plotter.Scatter:
+			shape[x.GlyphStyle.Color] = fmt.Sprintf("%T", x.GlyphStyle.Shape)
+		}
+	}
+	return dash, shape
+}
+
+// Every series of a chart has its own dash pattern and marker, and series
+// with the same points, which would hide each other, are named as such in
+// the legend and drawn with markers.
+func TestSeriesStaysDistinguishable(t *testing.T) {
+	var series []Series
+	for i := range MaxSeries {
+		series = append(series, Series{
+			Label: fmt.Sprintf("s%d", i), Color: i, Style: i,
+			Points: curve(5, 10, func(x float64) float64 { return float64(i) + x/100 }, 0),
+		})
+	}
+	// MAE heads=1 and heads=4: the same numbers
+	series[3].Points = curve(5, 10, func(x float64) float64 { return 1 + x/100 }, 0)
+	f, err := layout(Chart{Title: "t", Series: series, Spread: Band})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, shape := seriesStyles(t, f)
+	seen := make(map[string]int)
+	for i := range MaxSeries {
+		d, ok := dash[pick(palette, i)]
+		if !ok {
+			t.Fatalf("series %d has no line", i)
+		}
+		if j, dup := seen[d]; dup {
+			t.Errorf("series %d and %d share the dashes %s", j, i, d)
+		}
+		seen[d] = i
+	}
+	// markers only where the lines coincide
+	if len(shape) != 2 || shape[palette[1]] == "" || shape[palette[3]] == "" || shape[palette[1]] == shape[palette[3]] {
+		t.Errorf("marker shapes %v, want two different ones on series 1 and 3", shape)
+	}
+	// each twin's markers at its own points of the shared line
+	at := map[color.Color][]float64{}
+	for _, pl := range f.items {
+		if sc, ok := pl.(*plotter.Scatter); ok {
+			for _, xy := range sc.XYs {
+				at[sc.GlyphStyle.Color] = append(at[sc.GlyphStyle.Color], xy.X)
+			}
+		}
+	}
+	if got := fmt.Sprint(at[palette[1]], at[palette[3]]); got != "[0 20 40] [10 30]" {
+		t.Errorf("twins' markers at %s, want [0 20 40] [10 30]", got)
+	}
+	if want := "s3 (same values as s1)"; f.labels[3] != want {
+		t.Errorf("legend entry %q, want %q", f.labels[3], want)
+	}
+	if strings.Contains(f.labels[1], "same") {
+		t.Errorf("the first of the twins is marked: %q", f.labels[1])
+	}
+
+	// with markers everywhere, the first eight shapes all differ
+	f, err = layout(Chart{Title: "t", Series: series[:8], Markers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, shape = seriesStyles(t, f)
+	kinds := make(map[string]bool)
+	for _, s := range shape {
+		kinds[s] = true
+	}
+	if len(kinds) != 8 {
+		t.Errorf("%d marker shapes for 8 series: %v", len(kinds), shape)
+	}
+}
+
+// Ticks given to an axis, linear or logarithmic, replace its own: an
+// ablation marks only the values it ran.
+func TestTicksAtValuesRun(t *testing.T) {
+	tests := []struct {
+		name  string
+		log   bool
+		xs    []float64
+		ticks []Tick
+	}{
+		{"linear", false, []float64{1, 4, 6}, []Tick{{1, "1"}, {4, "4"}, {6, "6"}}},
+		{"log", true, []float64{1e-4, 1e-3, 3e-2}, []Tick{{1e-4, "0.0001"}, {1e-3, "0.001"}, {3e-2, "0.03"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pts []Point
+			for _, x := range tt.xs {
+				pts = append(pts, Point{X: x, Y: x})
+			}
+			f, err := layout(Chart{Title: "t", LogX: tt.log, Ticks: tt.ticks, Series: []Series{{Label: "a", Points: pts}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := f.plot.X.Tick.Marker.Ticks(f.plot.X.Min, f.plot.X.Max)
+			var labels []string
+			for _, tk := range got {
+				labels = append(labels, fmt.Sprintf("%g:%s", tk.Value, tk.Label))
+			}
+			var want []string
+			for _, tk := range tt.ticks {
+				want = append(want, fmt.Sprintf("%g:%s", tk.Value, tk.Label))
+			}
+			if strings.Join(labels, " ") != strings.Join(want, " ") {
+				t.Errorf("ticks %v, want %v", labels, want)
+			}
+			if _, isLog := f.plot.X.Scale.(plot.LogScale); isLog != tt.log {
+				t.Errorf("log scale %v, want %v", isLog, tt.log)
+			}
+		})
+	}
+}
+
+// Reference lines join the y range and the legend.
+func TestHLines(t *testing.T) {
+	c := Chart{Title: "probe", Series: []Series{{Label: "run", Points: curve(3, 1, func(x float64) float64 { return 0.5 + x/10 }, 0)}},
+		HLines: []HLine{{Y: 0.9, Label: "raw pixels"}, {Y: 0.2, Label: "untrained", Style: 1}}}
+	f, err := layout(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.plot.Y.Min > 0.2 || f.plot.Y.Max < 0.9 {
+		t.Errorf("y range [%g, %g] leaves out a reference line", f.plot.Y.Min, f.plot.Y.Max)
+	}
+	if strings.Join(f.labels, "|") != "run|raw pixels|untrained" {
+		t.Errorf("legend %v", f.labels)
+	}
+	if err := Save(c, filepath.Join(outDir(t), "hlines")); err != nil {
+		t.Fatal(err)
 	}
 }

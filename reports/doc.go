@@ -12,6 +12,9 @@ type doc struct {
 	title  string
 	blocks []any // heading, para, table, figBlock, gallery, codeBlock
 	ids    map[string]bool
+	// inline, when set, turns the path of a file beside the report into
+	// the link the HTML uses, as a data: URI for a self-contained page.
+	inline func(path string) string
 }
 
 type heading struct{ text, id string }
@@ -21,8 +24,16 @@ type para string
 type table struct {
 	header []string
 	rows   [][]string
-	right  []bool // right-align column i (numbers)
+	right  []bool        // right-align column i (numbers)
+	strong map[cell]bool // cells in bold, such as the best value of a column
+	links  map[cell]link // a link after a cell's text
 }
+
+// cell is a table cell's row and column.
+type cell struct{ row, col int }
+
+// link is a link to a file beside the report.
+type link struct{ text, href string }
 
 type figBlock struct{ title, base, caption string } // base.png and base.svg
 
@@ -81,14 +92,21 @@ func (d *doc) markdown(b *strings.Builder) {
 		case para:
 			fmt.Fprintf(b, "%s\n\n", mdInline(string(x)))
 		case table:
-			row := func(cells []string) {
+			row := func(r int, cells []string) {
 				b.WriteString("|")
-				for _, c := range cells {
-					b.WriteString(" " + mdInline(oneLine(c)) + " |")
+				for i, c := range cells {
+					text := mdInline(oneLine(c))
+					if x.strong[cell{r, i}] {
+						text = "**" + text + "**"
+					}
+					if l, ok := x.links[cell{r, i}]; ok {
+						text += fmt.Sprintf(" ([%s](%s))", mdInline(l.text), l.href)
+					}
+					b.WriteString(" " + text + " |")
 				}
 				b.WriteString("\n")
 			}
-			row(x.header)
+			row(-1, x.header)
 			b.WriteString("|")
 			for i := range x.header {
 				if i < len(x.right) && x.right[i] {
@@ -98,8 +116,8 @@ func (d *doc) markdown(b *strings.Builder) {
 				}
 			}
 			b.WriteString("\n")
-			for _, r := range x.rows {
-				row(r)
+			for r, cells := range x.rows {
+				row(r, cells)
 			}
 			b.WriteString("\n")
 		case figBlock:
@@ -132,29 +150,63 @@ func htmlInline(text string) string {
 	return b.String()
 }
 
-// css keeps the page readable without anything from the network.
+// breakable renders text for a table cell: as htmlInline, with a line
+// break allowed after each / and _, so that metric keys and run names
+// wrap at their parts rather than mid-word or not at all.
+func breakable(text string) string {
+	wbr := strings.NewReplacer("/", "/<wbr>", "_", "_<wbr>")
+	var b strings.Builder
+	for i, s := range spans(text) {
+		if i%2 == 1 {
+			b.WriteString("<code>" + wbr.Replace(html.EscapeString(s)) + "</code>")
+		} else {
+			b.WriteString(wbr.Replace(html.EscapeString(s)))
+		}
+	}
+	return b.String()
+}
+
+// numCell renders a number cell: a value and its spread, "0.812 ± 0.004",
+// may break before the ±, never inside a number.
+func numCell(text string) string {
+	mean, spread, ok := strings.Cut(text, " ± ")
+	if !ok {
+		return `<span class="nw">` + htmlInline(text) + `</span>`
+	}
+	return `<span class="nw">` + htmlInline(mean) + `</span> <span class="nw">± ` + htmlInline(spread) + `</span>`
+}
+
+// css keeps the page readable without anything from the network, and
+// within 1,400 pixels: tables take the page's width and wrap their cells
+// (headers at word boundaries, keys at their parts), figures sit two to a
+// row.
 const css = `
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", sans-serif; color: #222; background: #fff; margin: 0; }
-main { max-width: 1400px; margin: 0 auto; padding: 1.5em 2em 4em; }
+main { max-width: 1400px; margin: 0 auto; padding: 1.5em 2em 4em; box-sizing: border-box; }
 h1 { font-size: 1.7em; margin-bottom: .3em; }
 h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
-nav ul { columns: 2; padding-left: 1.2em; }
+nav ul { columns: 3; padding-left: 1.2em; }
+p { max-width: 75em; }
 code { font: .9em/1.3 ui-monospace, "Liberation Mono", monospace; background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; border-radius: 4px; }
 pre code { background: none; padding: 0; }
-.table { overflow-x: auto; margin: 1em 0; }
-table { border-collapse: collapse; font-size: .9em; }
-th, td { border: 1px solid #ccc; padding: .3em .6em; vertical-align: top; }
-th { background: #f0f0f0; text-align: left; overflow-wrap: anywhere; min-width: 5em; }
+.table { margin: 1em 0; max-width: 100%; }
+table { border-collapse: collapse; font-size: .85em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: .3em .5em; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f0f0f0; text-align: left; word-break: normal; hyphens: manual; }
+th code, td code { white-space: normal; }
 tr:nth-child(even) td { background: #fafafa; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.why { white-space: pre-wrap; max-width: 40em; }
-figure { margin: 1.5em 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td strong { font-weight: 700; }
+.nw { white-space: nowrap; }
+td.why { max-width: 40em; }
+.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: .5em 2em; align-items: start; }
+figure { margin: 1.2em 0; min-width: 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figure.recon img { image-rendering: pixelated; }
 .gallery { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
-.gallery figure { margin: 1em 0; max-width: 20em; }
-figcaption { color: #555; font-size: .9em; margin-top: .3em; max-width: 60em; }
+.gallery figure { margin: 1em 0; max-width: 30em; }
+figcaption { color: #555; font-size: .85em; margin-top: .3em; }
 `
 
 // html renders d as one self-contained page; images are files beside it.
@@ -170,7 +222,12 @@ func (d *doc) html(b *strings.Builder) {
 		}
 	}
 	b.WriteString("</ul></nav>\n")
+	inFigs := false // within a grid of figures
 	for _, blk := range d.blocks {
+		if _, fig := blk.(figBlock); inFigs && !fig {
+			b.WriteString("</div>\n")
+			inFigs = false
+		}
 		switch x := blk.(type) {
 		case heading:
 			fmt.Fprintf(b, "<h2 id=\"%s\">%s</h2>\n", x.id, htmlInline(x.text))
@@ -179,27 +236,43 @@ func (d *doc) html(b *strings.Builder) {
 		case table:
 			b.WriteString("<div class=\"table\"><table>\n<thead><tr>")
 			for _, h := range x.header {
-				fmt.Fprintf(b, "<th>%s</th>", htmlInline(h))
+				fmt.Fprintf(b, "<th>%s</th>", breakable(h))
 			}
 			b.WriteString("</tr></thead>\n<tbody>\n")
-			for _, r := range x.rows {
+			for r, row := range x.rows {
 				b.WriteString("<tr>")
-				for i, c := range r {
-					class := ""
+				for i, c := range row {
+					class, text := "", breakable(c)
 					switch {
 					case i < len(x.right) && x.right[i]:
-						class = ` class="num"`
+						class, text = ` class="num"`, numCell(c)
 					case i < len(x.header) && x.header[i] == "why":
 						class = ` class="why"`
 					}
-					fmt.Fprintf(b, "<td%s>%s</td>", class, htmlInline(c))
+					if x.strong[cell{r, i}] {
+						text = "<strong>" + text + "</strong>"
+					}
+					if l, ok := x.links[cell{r, i}]; ok {
+						text += fmt.Sprintf(` (<a href="%s">%s</a>)`, html.EscapeString(d.href(l.href)), html.EscapeString(l.text))
+					}
+					fmt.Fprintf(b, "<td%s>%s</td>", class, text)
 				}
 				b.WriteString("</tr>\n")
 			}
 			b.WriteString("</tbody>\n</table></div>\n")
 		case figBlock:
-			fmt.Fprintf(b, "<figure id=\"%s\">\n<img src=\"%s.png\" alt=\"%s\">\n<figcaption>%s (<a href=\"%s.svg\">SVG</a>)</figcaption>\n</figure>\n",
-				html.EscapeString(x.base), html.EscapeString(x.base), html.EscapeString(x.title), htmlInline(x.caption), html.EscapeString(x.base))
+			if !inFigs {
+				b.WriteString("<div class=\"figs\">\n")
+				inFigs = true
+			}
+			png := html.EscapeString(d.href(x.base + ".png"))
+			svg := ""
+			if d.inline == nil {
+				// a self-contained page leaves the SVGs beside it
+				svg = fmt.Sprintf(" (<a href=\"%s.svg\">SVG</a>)", html.EscapeString(x.base))
+			}
+			fmt.Fprintf(b, "<figure id=\"%s\">\n<a href=\"%s\"><img src=\"%s\" alt=\"%s\"></a>\n<figcaption>%s%s</figcaption>\n</figure>\n",
+				html.EscapeString(x.base), png, png, html.EscapeString(x.title), htmlInline(x.caption), svg)
 		case gallery:
 			b.WriteString("<div class=\"gallery\">\n")
 			for _, g := range x {
@@ -209,12 +282,24 @@ func (d *doc) html(b *strings.Builder) {
 					size = fmt.Sprintf(" width=\"%d\"", g.width*min(4, (256+g.width-1)/g.width))
 				}
 				fmt.Fprintf(b, "<figure class=\"recon\">\n<img src=\"%s\" alt=\"%s\"%s>\n<figcaption>%s</figcaption>\n</figure>\n",
-					html.EscapeString(g.path), html.EscapeString(g.title), size, htmlInline(g.title))
+					html.EscapeString(d.href(g.path)), html.EscapeString(g.title), size, htmlInline(g.title))
 			}
 			b.WriteString("</div>\n")
 		case codeBlock:
 			fmt.Fprintf(b, "<pre><code>%s</code></pre>\n", html.EscapeString(x.text))
 		}
 	}
+	if inFigs {
+		b.WriteString("</div>\n")
+	}
 	b.WriteString("</main>\n</body>\n</html>\n")
+}
+
+// href is the link to path, a file beside the report: the path itself,
+// or what d.inline makes of it.
+func (d *doc) href(path string) string {
+	if d.inline != nil {
+		return d.inline(path)
+	}
+	return path
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"harness/model"
 	"harness/plots"
 )
 
@@ -66,7 +67,8 @@ func slug(s string) string {
 }
 
 // split deals lines out over charts of at most plots.MaxSeries lines,
-// colouring each chart's lines apart, and names the parts.
+// giving each chart's lines their own colour, dash pattern and marker, and
+// names the parts.
 func split(lines []line, f figure) []figure {
 	if len(lines) == 0 {
 		return nil
@@ -79,7 +81,9 @@ func split(lines []line, f figure) []figure {
 		chunk := lines[p*per : min(len(lines), (p+1)*per)]
 		g.chart.Series = make([]plots.Series, len(chunk))
 		for i, l := range chunk {
-			l.series.Color = i
+			// colour and style both: lines that coincide, or print in
+			// grey, stay apart
+			l.series.Color, l.series.Style = i, i
 			g.chart.Series[i] = l.series
 		}
 		if parts > 1 {
@@ -122,6 +126,9 @@ func sortLines(lines []line, axes []*axisInfo, skip func(*axisInfo) bool) {
 // the best mean over seeds, with error bars over its seeds. Without
 // other ablation axes there is one configuration per size.
 func paramFigures(exp *experiment) []figure {
+	if !sizesVary(exp) {
+		return nil
+	}
 	var figs []figure
 	for _, k := range []string{keyProbeAcc, keyReconLoss} {
 		type size struct {
@@ -196,6 +203,44 @@ func paramFigures(exp *experiment) []figure {
 	return figs
 }
 
+// sizesVary tells whether some architecture was run at more than one
+// parameter count, which the parameter-efficiency figures need: with one
+// size per architecture they show a lone point each.
+func sizesVary(exp *experiment) bool {
+	sizes := make(map[string]map[int64]bool)
+	for _, c := range exp.configs {
+		if len(c.done) == 0 || c.total() <= 0 {
+			continue
+		}
+		if sizes[c.arch] == nil {
+			sizes[c.arch] = make(map[int64]bool)
+		}
+		sizes[c.arch][c.total()] = true
+		if len(sizes[c.arch]) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// sizesNote says why a report has no parameter-efficiency figure.
+func sizesNote(exp *experiment) string {
+	var parts []string
+	for _, a := range archs(exp) {
+		for _, c := range exp.configs {
+			if c.arch == a && len(c.done) > 0 && c.total() > 0 {
+				parts = append(parts, fmt.Sprintf("%s %s", archName(a), plots.SI(float64(c.total()))))
+				break
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "No parameter-efficiency figure: each architecture was run at one size only (" + strings.Join(parts, ", ") +
+		" parameters), which would draw a lone point per architecture. The parameter counts and ratio are in the tables above."
+}
+
 // better tells whether metric value x beats y.
 func better(key string, x, y float64) bool {
 	if higherIsBetter(key) {
@@ -217,14 +262,7 @@ func direction(key string) string {
 // error bars. When that makes more lines than one chart tells apart, the
 // lines are per variant, pooling the other axes' values with the seeds.
 func ablationFigures(exp *experiment, a *axisInfo) []figure {
-	logX := a.numeric
-	if logX {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, x := range a.num {
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
-		}
-		logX = lo > 0 && hi/lo >= 20
-	}
+	scale := axisScale(a)
 	var figs []figure
 	for _, k := range []string{keyProbeAcc, keyKNNAcc, keyReconLoss} {
 		lines := ablationLines(exp, a, k, true)
@@ -236,18 +274,39 @@ func ablationFigures(exp *experiment, a *axisInfo) []figure {
 			Title:   fmt.Sprintf("Ablation of %s: %s", a.short, metricName(k)),
 			XLabel:  a.key,
 			YLabel:  metricName(k) + " (final)",
-			LogX:    logX,
 			Markers: true,
 			Dodge:   true,
+			HLines:  baselines(exp, k),
 		}
-		if !a.numeric {
+		switch scale {
+		case scaleCategories:
 			chart.Categories = a.values
+		case scaleLog:
+			chart.LogX = true
+			chart.XLabel += " (log scale)"
+			fallthrough
+		default:
+			// ticks at the values run, not at round numbers between them
+			for _, v := range a.values {
+				chart.Ticks = append(chart.Ticks, plots.Tick{Value: a.num[v], Label: v})
+			}
 		}
 		caption := fmt.Sprintf("Final `%s` against `%s`, one line per variant", k, a.key)
 		if len(exp.axes) > 1 && !pooled {
 			caption += " and setting of the other axes"
 		}
 		caption += ": mean over seeds with error bars of ± one standard deviation."
+		if len(chart.HLines) > 0 {
+			caption += " " + baselineCaption
+		}
+		switch scale {
+		case scaleLog:
+			caption += " The values span decades: the axis is logarithmic."
+		case scaleCategories:
+			if a.numeric {
+				caption += " The values span decades and include zero or less: they are evenly spaced categories."
+			}
+		}
 		if pooled {
 			caption += " The other axes take too many settings for one chart: each point pools every run of the " +
 				"variant at that value, over the other axes' values and the seeds."
@@ -260,6 +319,38 @@ func ablationFigures(exp *experiment, a *axisInfo) []figure {
 		})...)
 	}
 	return figs
+}
+
+// Axis scales of an ablation figure.
+const (
+	scaleLinear = iota
+	scaleLog
+	scaleCategories
+)
+
+// axisScale picks how an ablation axis is drawn: numeric values on a
+// linear axis, or a logarithmic one when they are positive and span a
+// factor of 20 or more (step sizes, learning rates); other values, and
+// values spanning decades with zero or negatives among them, as
+// categories.
+func axisScale(a *axisInfo) int {
+	if !a.numeric {
+		return scaleCategories
+	}
+	lo, hi, minPos := math.Inf(1), math.Inf(-1), math.Inf(1)
+	for _, x := range a.num {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+		if x > 0 {
+			minPos = math.Min(minPos, x)
+		}
+	}
+	switch {
+	case lo > 0 && hi/lo >= 20:
+		return scaleLog
+	case lo <= 0 && hi > 0 && hi/minPos >= 20 && len(a.num) > 2:
+		return scaleCategories
+	}
+	return scaleLinear
 }
 
 // ablationLines gathers the final metric k of the finished runs by
@@ -307,7 +398,7 @@ func ablationLines(exp *experiment, a *axisInfo, k string, perSetting bool) []li
 				continue
 			}
 			x := float64(a.index(v))
-			if a.numeric {
+			if axisScale(a) != scaleCategories {
 				x = a.num[v]
 			}
 			st := summarize(vs)
@@ -361,21 +452,92 @@ func curveFigures(exp *experiment) []figure {
 		for _, l := range lines {
 			most = max(most, len(l.series.Points))
 		}
+		caption := fmt.Sprintf("`%s` against the training step, one line per configuration: the mean over seeds, "+
+			"with a band of ± one standard deviation where there are several.", k)
+		hl := baselines(exp, k)
+		if len(hl) > 0 {
+			caption += " " + baselineCaption
+		}
 		figs = append(figs, split(lines, figure{
 			section: "Training curves",
 			base:    "fig-curve-" + slug(strings.ReplaceAll(k, "/", "_")),
-			caption: fmt.Sprintf("`%s` against the training step, one line per configuration: the mean over seeds, "+
-				"with a band of ± one standard deviation where there are several.", k),
+			caption: caption,
 			chart: plots.Chart{
-				Title:   "Training curve: " + k,
+				Title:   "Training curve: " + metricName(k),
 				XLabel:  "step",
 				YLabel:  metricName(k),
 				Spread:  plots.Band,
 				Markers: most <= 20,
+				HLines:  hl,
 			},
 		})...)
 	}
 	return figs
+}
+
+// pixelKey is the key of metric k measured on the raw pixels, logged at
+// step 0 (eval/linear_probe_acc_pixels), or "" if there is none.
+func pixelKey(k string) string {
+	if k == keyProbeAcc || k == keyKNNAcc {
+		return k + "_pixels"
+	}
+	return ""
+}
+
+// baselineCaption explains the reference lines of baselines.
+const baselineCaption = "The grey reference lines are the baselines pretraining should beat: the same probe on the raw " +
+	"pixels (flattened, normalised images) and on each architecture's untrained encoder (the step-0 evaluation), " +
+	"the mean over the finished runs."
+
+// baselines are the reference lines of metric k (a probe accuracy): the
+// probe on raw pixels and on each architecture's untrained encoder, the
+// mean over the finished runs; none for other metrics.
+func baselines(exp *experiment, k string) []plots.HLine {
+	pk := pixelKey(k)
+	if pk == "" {
+		return nil
+	}
+	var out []plots.HLine
+	if st := pixelStat(exp, pk); st.n > 0 {
+		out = append(out, plots.HLine{Y: st.mean, Label: fmt.Sprintf("raw pixels: %.3f", st.mean)})
+	}
+	for i, a := range archs(exp) {
+		if st := untrainedStat(exp, k, a); st.n > 0 {
+			out = append(out, plots.HLine{Y: st.mean, Style: 1 + i,
+				Label: fmt.Sprintf("untrained %s: %.3f", archName(a), st.mean)})
+		}
+	}
+	return out
+}
+
+// pixelStat summarises the raw-pixel metric pk over the finished runs.
+func pixelStat(exp *experiment, pk string) stat {
+	var vs []float64
+	for _, c := range exp.configs {
+		for _, ri := range c.done {
+			if v, ok := ri.final[pk]; ok {
+				vs = append(vs, v)
+			}
+		}
+	}
+	return summarize(vs)
+}
+
+// untrainedStat summarises metric k at step 0, before any training, over
+// the finished runs of architecture arch.
+func untrainedStat(exp *experiment, k, arch string) stat {
+	var vs []float64
+	for _, c := range exp.configs {
+		if c.arch != arch {
+			continue
+		}
+		for _, ri := range c.done {
+			if cv := ri.curves[k]; len(cv) > 0 && cv[0].step == 0 {
+				vs = append(vs, cv[0].value)
+			}
+		}
+	}
+	return summarize(vs)
 }
 
 // seedsNote tells how many seeds a line averages.
@@ -430,10 +592,39 @@ func layerFigures(exp *experiment) []figure {
 					"configurations for one chart): mean with a band of ± one standard deviation; the dashed line "+
 					"marks where the decoder starts.", q, q)
 			}
-			figs = append(figs, split(lines[d.enc], figure{section: "Layer-wise", base: base, caption: caption, chart: chart})...)
+			ls := lines[d.enc]
+			switch q {
+			case "sparsity":
+				ls = crateOnly(ls)
+				caption += " " + sparsityNote
+			case "hoyer":
+				caption += " " + hoyerNote
+			}
+			figs = append(figs, split(ls, figure{section: "Layer-wise", base: base, caption: caption, chart: chart})...)
 		}
 	}
 	return figs
+}
+
+// sparsityNote says why the sparsity figures leave MAE out.
+const sparsityNote = "Sparsity is the fraction of exact zeros, drawn for CRATE-MAE only: its ISTA block's " +
+	"soft-thresholded ReLU output has true zeros, whereas MAE's MLP activation, GELU, is zero only at 0, so MAE's " +
+	"value is 0 at every layer and says nothing about it. Hoyer's measure, in its own figure, compares both."
+
+// hoyerNote says what the Hoyer figures measure.
+const hoyerNote = "Hoyer's sparsity of each token's activation (CRATE-MAE: the ISTA block's output; MAE: the MLP's " +
+	"GELU activation), (√n − ‖x‖₁/‖x‖₂)/(√n − 1) for n values, averaged over tokens: 1 when one value alone is " +
+	"non-zero, 0 when all have the same magnitude, whatever the scale, so it compares both architectures."
+
+// crateOnly keeps the CRATE-MAE lines.
+func crateOnly(lines []line) []line {
+	var out []line
+	for _, l := range lines {
+		if l.arch == model.ArchCRATE {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // depth is the number of encoder and decoder layers of a layer-wise chart.
@@ -544,8 +735,8 @@ func layerTicks(enc, dec int) []plots.Tick {
 	return ticks
 }
 
-// layerQuantities lists the layer-wise quantities logged, coding rate and
-// sparsity first.
+// layerQuantities lists the layer-wise quantities logged, coding rate,
+// sparsity and Hoyer's sparsity first.
 func layerQuantities(exp *experiment) []string {
 	seen := make(map[string]bool)
 	for _, c := range exp.configs {
@@ -556,7 +747,7 @@ func layerQuantities(exp *experiment) []string {
 		}
 	}
 	var qs []string
-	for _, q := range []string{"coding_rate", "sparsity"} {
+	for _, q := range []string{"coding_rate", "sparsity", "hoyer"} {
 		if seen[q] {
 			qs = append(qs, q)
 			delete(seen, q)

@@ -31,6 +31,9 @@ type fixture struct {
 	grids     bool // record a recon_grid artifact per finished run
 	lostGrids bool // record them without writing the files
 	extra     []extraRun
+	// maeIgnores is an axis key that does not change MAE's metrics, as
+	// model.num_heads where MAE ran the same numbers at every value.
+	maeIgnores string
 }
 
 // fixtureAxis is an ablation axis: a key of training.Config ("train.…")
@@ -53,6 +56,9 @@ type extraRun struct {
 	status  string // store.StatusFailed, StatusInterrupted or StatusRunning
 	err     string
 	steps   int // metrics logged before it stopped
+	// log, when set, is written to the run's log.txt, whose path and last
+	// line the error then ends with, as the runner records them
+	log string
 }
 
 // smallModel is a preset at CIFAR size: 32-pixel images, 4-pixel patches.
@@ -138,19 +144,19 @@ func (fx fixture) build(tb testing.TB, dir string) string {
 	for v := range fx.variants {
 		for _, values := range fx.settings() {
 			for _, seed := range fx.seeds {
-				fx.add(tb, s, dir, fx.run(v, values, seed), store.StatusDone, "", fx.steps)
+				fx.add(tb, s, dir, fx.run(v, values, seed), store.StatusDone, "", fx.steps, "")
 			}
 		}
 	}
 	for _, e := range fx.extra {
-		fx.add(tb, s, dir, fx.run(e.variant, e.values, e.seed), e.status, e.err, e.steps)
+		fx.add(tb, s, dir, fx.run(e.variant, e.values, e.seed), e.status, e.err, e.steps, e.log)
 	}
 	return path
 }
 
 // add claims a run, logs its metrics up to step last and ends it with
 // status.
-func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run, status, errMsg string, last int) {
+func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run, status, errMsg string, last int, log string) {
 	tb.Helper()
 	js, err := r.JSON()
 	if err != nil {
@@ -171,7 +177,18 @@ func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run
 	if err != nil || !claimed {
 		tb.Fatalf("claim %s: claimed %v, %v", r.Name, claimed, err)
 	}
-	if err := s.LogMetrics(run.ID, metrics(r, fx.evalEvery, last)); err != nil {
+	noise := r
+	if fx.maeIgnores != "" && r.Spec.Model.Arch == model.ArchViT {
+		var kept []string
+		short := fx.maeIgnores[strings.LastIndex(fx.maeIgnores, ".")+1:] + "="
+		for _, part := range strings.Split(r.Name, "/") {
+			if !strings.HasPrefix(part, short) {
+				kept = append(kept, part)
+			}
+		}
+		noise.Name = strings.Join(kept, "/")
+	}
+	if err := s.LogMetrics(run.ID, metrics(noise, fx.evalEvery, last)); err != nil {
 		tb.Fatal(err)
 	}
 	if status == store.StatusDone && fx.grids {
@@ -182,6 +199,17 @@ func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run
 		if err := s.AddArtifact(run.ID, kindReconGrid, rel); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	if log != "" {
+		rel := filepath.Join("runs", fmt.Sprint(run.ID), "log.txt")
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(log), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(log), "\n")
+		errMsg += "\n--- last lines of " + rel + " ---\n" + lines[len(lines)-1]
 	}
 	switch status {
 	case store.StatusRunning:
@@ -197,8 +225,9 @@ func (fx fixture) add(tb testing.TB, s *store.Store, dir string, r ablations.Run
 }
 
 // metrics makes plausible metrics of a run up to step last, as training
-// logs them: train/* every 10 steps, eval/* and layer/* every evalEvery
-// steps and at the last step. They depend on the architecture, the mask
+// logs them: train/* every 10 steps, eval/* and layer/* at step 0, every
+// evalEvery steps and at the last step, and the raw-pixel probes at step
+// 0. They depend on the architecture, the mask
 // ratio and, a little, the seed.
 func metrics(r ablations.Run, evalEvery, last int) []store.Metric {
 	h := fnv.New64a()
@@ -218,7 +247,7 @@ func metrics(r ablations.Run, evalEvery, last int) []store.Metric {
 			store.Metric{Step: int64(step), Key: keyTrainLoss, Value: floor + 0.8*math.Exp(-t/60) + noise(0.01)},
 			store.Metric{Step: int64(step), Key: "train/lr", Value: 1.5e-4 * math.Min(1, t/50)})
 	}
-	var evals []int
+	evals := []int{0}
 	for step := evalEvery; evalEvery > 0 && step <= last; step += evalEvery {
 		evals = append(evals, step)
 	}
@@ -236,9 +265,14 @@ func metrics(r ablations.Run, evalEvery, last int) []store.Metric {
 			ms = append(ms, store.Metric{Step: int64(step), Key: key, Value: v})
 		}
 		add(keyReconLoss, floor+0.05+0.6*(1-progress)+noise(0.01))
-		add(keyProbeAcc, acc*progress+noise(0.01))
-		add(keyProbeAccAvg, acc*progress-0.01+noise(0.01))
-		add(keyKNNAcc, (acc-0.05)*progress+noise(0.01))
+		// untrained encoders do a little better than chance, pixels better still
+		add(keyProbeAcc, 0.2+(acc-0.2)*progress+noise(0.01))
+		add(keyProbeAccAvg, 0.2+(acc-0.21)*progress+noise(0.01))
+		add(keyKNNAcc, 0.15+(acc-0.2)*progress+noise(0.01))
+		if step == 0 {
+			add(pixelKey(keyProbeAcc), 0.3)
+			add(pixelKey(keyKNNAcc), 0.25)
+		}
 		for part, depth := range map[string]int{"enc": r.Spec.Model.Depth, "dec": r.Spec.Model.DecoderDepth} {
 			for i := range depth {
 				x := float64(i) / float64(depth)
@@ -248,6 +282,7 @@ func metrics(r ablations.Run, evalEvery, last int) []store.Metric {
 				}
 				add(fmt.Sprintf("layer/%s/%d/coding_rate", part, i), rate*progress+noise(0.2))
 				add(fmt.Sprintf("layer/%s/%d/sparsity", part, i), sparsity+noise(0.01))
+				add(fmt.Sprintf("layer/%s/%d/hoyer", part, i), 0.3+sparsity/2+noise(0.01))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -29,7 +30,7 @@ const (
 var headline = []string{keyProbeAcc, keyProbeAccAvg, keyKNNAcc, keyReconLoss, keyTrainLoss}
 
 // curveKeys are the metrics drawn against the step.
-var curveKeys = []string{keyTrainLoss, keyReconLoss}
+var curveKeys = []string{keyTrainLoss, keyReconLoss, keyProbeAcc, keyKNNAcc}
 
 // metricNames are the display names of the metrics.
 var metricNames = map[string]string{
@@ -40,6 +41,7 @@ var metricNames = map[string]string{
 	keyKNNAcc:      "k-NN accuracy",
 	"coding_rate":  "coding rate",
 	"sparsity":     "sparsity",
+	"hoyer":        "Hoyer sparsity",
 }
 
 // higherIsBetter tells the direction of a metric: accuracies up, losses
@@ -108,15 +110,25 @@ type experiment struct {
 	missing     []*runInfo  // latest per configuration and seed, not done, or unreadable
 	superseded  int         // earlier runs of a configuration and seed
 	statusCount map[string]int
+	// version is the current version of the file (0: none recorded);
+	// otherVersions counts the runs of other versions left out.
+	version       int
+	otherVersions int
+	notes         []store.Note          // on the experiment
+	tags          map[int64][]store.Tag // by run id
 }
 
-// load reads an experiment's runs and their metrics and groups them.
-func load(s *store.Store, name string, rec store.Experiment) (*experiment, error) {
-	runs, err := s.Runs(store.Filter{Experiment: name})
+// load reads an experiment's runs, those of its current version unless
+// allVersions, and their metrics and groups them.
+func load(s *store.Store, name string, rec store.Experiment, allVersions bool) (*experiment, error) {
+	runs, err := s.Runs(store.Filter{Experiment: name, Current: !allVersions})
 	if err != nil {
 		return nil, err
 	}
 	exp := &experiment{name: name, description: rec.Description, toml: rec.TOML, statusCount: map[string]int{}}
+	if err := loadVersion(s, exp, len(runs), allVersions); err != nil {
+		return nil, err
+	}
 	for _, r := range runs {
 		ri := &runInfo{Run: r}
 		if err := json.Unmarshal([]byte(r.ConfigJSON), &ri.cfg); err != nil {
@@ -130,6 +142,31 @@ func load(s *store.Store, name string, rec store.Experiment) (*experiment, error
 	}
 	exp.group()
 	return exp, nil
+}
+
+// loadVersion reads the experiment's current version, how many runs of
+// other versions a report of n runs leaves out, its notes and its runs'
+// tags.
+func loadVersion(s *store.Store, exp *experiment, n int, allVersions bool) error {
+	v, err := s.CurrentVersion(exp.name)
+	switch {
+	case err == nil:
+		exp.version = v.Number
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if !allVersions {
+		all, err := s.Runs(store.Filter{Experiment: exp.name})
+		if err != nil {
+			return err
+		}
+		exp.otherVersions = len(all) - n
+	}
+	if exp.notes, err = s.Notes(0, exp.name); err != nil {
+		return err
+	}
+	exp.tags, err = s.Tags()
+	return err
 }
 
 // loadResults reads the metrics and artifacts of the finished runs, a few

@@ -21,6 +21,12 @@ import (
 // single report. $REPORTS_OUT keeps the reports there, to look at.
 func generate(t *testing.T, fx fixture) (Result, string) {
 	t.Helper()
+	return generateWith(t, fx, Options{})
+}
+
+// generateWith is generate with more options.
+func generateWith(t *testing.T, fx fixture, opts Options) (Result, string) {
+	t.Helper()
 	dir := t.TempDir()
 	db := fx.build(t, dir)
 	out := filepath.Join(dir, "reports")
@@ -33,7 +39,8 @@ func generate(t *testing.T, fx fixture) (Result, string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := Generate(s, Options{OutDir: out, StorePath: db})
+	opts.OutDir, opts.StorePath = out, db
+	res, err := Generate(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +104,8 @@ func TestGenerate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, _ := generate(t, tt.fx)
-			md, page := read(t, res.Markdown), read(t, res.HTML)
+			// the page as read: <wbr> only allows a line break
+			md, page := read(t, res.Markdown), strings.ReplaceAll(read(t, res.HTML), "<wbr>", "")
 
 			if len(res.Figures) < tt.minFigures {
 				t.Errorf("%d figures, want at least %d", len(res.Figures), tt.minFigures)
@@ -276,6 +284,18 @@ func TestFormat(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 44638464: "44,638,464", -1234567: "-1,234,567"} {
 		if got := numfmt.Thousands(n); got != want {
 			t.Errorf("numfmt.Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestBreakable(t *testing.T) {
+	for in, want := range map[string]string{
+		"`eval/knn_acc`":      "<code>eval/<wbr>knn_<wbr>acc</code>",
+		"Δ `train/loss` a<b/": "Δ <code>train/<wbr>loss</code> a&lt;b/<wbr>",
+		"seeds done":          "seeds done",
+	} {
+		if got := breakable(in); got != want {
+			t.Errorf("breakable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

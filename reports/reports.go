@@ -11,26 +11,44 @@
 // configuration and seed were run more than once (the experiment file
 // changed in between), the latest run counts.
 //
-// The figures are drawn by package plots:
+// The figures are drawn by package plots; every line of a chart has its
+// own colour, dash pattern and marker, and lines with the same values are
+// named as such in the legend:
 //
-//   - parameter efficiency: final linear-probe accuracy and reconstruction
-//     loss against the total parameter count (log axis), one series per
-//     architecture, one point per size with error bars over seeds; where
-//     several configurations share an architecture and size (other axes
-//     vary), the point is the one with the best mean, named in the caption;
-//   - for every ablation axis: the final metrics against the axis value
-//     (numeric values on a numeric axis, others as categories), one line
-//     per variant and setting of the other axes, error bars over seeds; past
-//     plots.MaxSeries lines, one line per variant pooling the other axes;
-//   - training curves: train/loss and eval/recon_loss against the step, one
-//     line per configuration, the mean over seeds with a band of ± one
-//     standard deviation, split into parts of plots.MaxSeries lines;
-//   - layer-wise: the final coding rate and sparsity of every encoder then
+//   - parameter efficiency, only where an architecture ran at more than
+//     one size (else a sentence says why there is none): final
+//     linear-probe accuracy and reconstruction loss against the total
+//     parameter count (log axis), one series per architecture, one point
+//     per size with error bars over seeds; where several configurations
+//     share an architecture and size (other axes vary), the point is the
+//     one with the best mean, named in the caption;
+//   - for every ablation axis: the final metrics against the axis value,
+//     ticked only at the values run (a log axis where positive values span
+//     a factor of 20 or more, categories for non-numbers and for decades
+//     with zero), one line per variant and setting of the other axes,
+//     error bars over seeds; past plots.MaxSeries lines, one line per
+//     variant pooling the other axes; the probes' charts carry the
+//     baselines as reference lines;
+//   - training curves: train/loss, eval/recon_loss, eval/linear_probe_acc
+//     and eval/knn_acc against the step, one line per configuration, the
+//     mean over seeds with a band of ± one standard deviation, split into
+//     parts of plots.MaxSeries lines; the probes' curves carry as
+//     reference lines the same probe on raw pixels
+//     (eval/*_pixels, logged at step 0) and on each architecture's
+//     untrained encoder (the step-0 evaluation);
+//   - layer-wise: the final coding rate and sparsities of every encoder then
 //     decoder layer on one continuous index, a dashed line where the
 //     decoder starts, one line per configuration (per variant, pooling the
 //     axes, past plots.MaxSeries lines), one chart per encoder depth;
+//     sparsity (exact zeros) for CRATE-MAE only, as MAE's GELU gives none,
+//     and Hoyer's sparsity, which compares both;
 //   - the last reconstruction grid of each configuration's first finished
 //     seed, copied as it is.
+//
+// The HTML fits a 1,400-pixel window: tables wrap, each metric column has
+// one precision and its best value in bold, figures sit two to a row, and
+// failed runs show one line of their error with the full log linked.
+// Options.SingleFile inlines every image as a data: URI.
 //
 // CRATE-MAE runs are matched with MAE runs when they share every ablation
 // axis value (an axis setting model.arch aside) and the seed; see
@@ -63,6 +81,14 @@ type Options struct {
 	StorePath string
 	// Now is the generation time shown in the reports; zero means now.
 	Now time.Time
+	// AllVersions reports the runs of every version of an experiment, not
+	// only those of its current version (the file last run, whose text the
+	// report shows).
+	AllVersions bool
+	// SingleFile makes report.html self-contained: its figures, grids
+	// and logs inlined as data: URIs, so that it can be sent alone. The
+	// files are still written beside it, for report.md.
+	SingleFile bool
 }
 
 // A Result describes one written report.
@@ -96,7 +122,7 @@ func Generate(s *store.Store, opts Options) ([]Result, error) {
 	}
 	var results []Result
 	for _, name := range names {
-		exp, err := load(s, name, recorded[name])
+		exp, err := load(s, name, recorded[name], opts.AllVersions)
 		if err != nil {
 			return nil, fmt.Errorf("reports: experiment %s: %w", name, err)
 		}

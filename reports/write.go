@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"image/png"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -46,7 +48,14 @@ func write(exp *experiment, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	d := document(exp, figs, grids, notes, opts)
+	logs, err := copyLogs(exp, dir, opts.StorePath)
+	if err != nil {
+		return Result{}, err
+	}
+	d := document(exp, figs, grids, notes, logs, opts)
+	if opts.SingleFile {
+		d.inline = func(path string) string { return dataURI(filepath.Join(dir, filepath.FromSlash(path))) }
+	}
 	res := Result{
 		Experiment: exp.name,
 		Dir:        dir,
@@ -74,7 +83,7 @@ func write(exp *experiment, opts Options) (Result, error) {
 // this one may not redraw.
 func removeStale(dir string) error {
 	var stale []string
-	for _, pattern := range []string{"fig-*.png", "fig-*.svg", filepath.Join(reconDir, "*.png")} {
+	for _, pattern := range []string{"fig-*.png", "fig-*.svg", filepath.Join(reconDir, "*.png"), filepath.Join(logDir, "*.txt")} {
 		m, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return err
@@ -180,6 +189,80 @@ func copyGrids(exp *experiment, dir, storePath string) ([]grid, []string, error)
 	return grids, notes, nil
 }
 
+// logDir is the subdirectory of a report holding the logs and full
+// error messages of the runs that failed.
+const logDir = "logs"
+
+// logPath finds, in a failed run's error, the log the runner named in it
+// ("--- last lines of DIR/log.txt ---").
+var logPath = regexp.MustCompile(`--- last lines of (.+?) ---`)
+
+// whyShort is the longest error shown in the table of missing runs; the
+// rest is in the linked file.
+const whyShort = 120
+
+// copyLogs copies, for each missing run whose error does not fit one short
+// line, its log beside the report, or writes its whole error message there
+// when the log is not found; it returns the files by run id, relative to
+// dir.
+func copyLogs(exp *experiment, dir, storePath string) (map[int64]link, error) {
+	out := make(map[int64]link)
+	for _, ri := range exp.missing {
+		full := why(ri)
+		if short := shorten(full); short == full {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(dir, logDir), 0o755); err != nil {
+			return nil, err
+		}
+		if m := logPath.FindStringSubmatch(ri.Error); m != nil {
+			if src, ok := resolve(m[1], storePath); ok {
+				rel := fmt.Sprintf("%s/run-%d-log.txt", logDir, ri.ID)
+				if err := copyFile(src, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+					return nil, fmt.Errorf("log of run %d: %w", ri.ID, err)
+				}
+				out[ri.ID] = link{text: "full log", href: rel}
+				continue
+			}
+		}
+		rel := fmt.Sprintf("%s/run-%d-error.txt", logDir, ri.ID)
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), []byte(full+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+		out[ri.ID] = link{text: "full message", href: rel}
+	}
+	return out, nil
+}
+
+// shorten keeps the first line of an error, cut at whyShort characters.
+func shorten(msg string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	line = strings.TrimSpace(line)
+	if r := []rune(line); len(r) > whyShort {
+		line = strings.TrimSpace(string(r[:whyShort-1])) + "…"
+	}
+	return line
+}
+
+// dataURI is the file at path as a data: URI, for a self-contained page;
+// a file that cannot be read gives an empty link.
+func dataURI(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	mime := "application/octet-stream"
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		mime = "image/png"
+	case ".svg":
+		mime = "image/svg+xml"
+	case ".txt":
+		mime = "text/plain;charset=utf-8"
+	}
+	return "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b)
+}
+
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -207,13 +290,22 @@ func writeText(path string, render func(*strings.Builder)) error {
 }
 
 // document lays out a report as blocks that both writers render.
-func document(exp *experiment, figs []figure, grids []grid, notes []string, opts Options) *doc {
+func document(exp *experiment, figs []figure, grids []grid, notes []string, logs map[int64]link, opts Options) *doc {
 	d := &doc{title: "Experiment " + exp.name}
 	if exp.description != "" {
 		d.para(exp.description)
 	}
 	d.para(fmt.Sprintf("Generated %s by `harness report` from `%s`. %s",
 		opts.Now.UTC().Format("2006-01-02 15:04 UTC"), opts.StorePath, statusLine(exp)))
+	if line := versionLine(exp); line != "" {
+		d.para(line)
+	}
+	for _, n := range exp.notes {
+		d.para(fmt.Sprintf("Note (%s): %s", n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), n.Text))
+	}
+	if line := tagLine(exp); line != "" {
+		d.para(line)
+	}
 
 	d.heading("Missing runs")
 	if len(exp.missing) == 0 {
@@ -222,8 +314,14 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 		d.para(fmt.Sprintf("%s no results and %s left out of the tables and figures:",
 			plural(len(exp.missing), "run has", "runs have"), plural1(len(exp.missing), "is", "are")))
 		t := table{header: []string{"run", "name", "seed", "status", "why"}, right: []bool{true, false, true}}
-		for _, ri := range exp.missing {
-			t.rows = append(t.rows, []string{fmt.Sprint(ri.ID), ri.Name, fmt.Sprint(ri.Seed), ri.Status, why(ri)})
+		for r, ri := range exp.missing {
+			t.rows = append(t.rows, []string{fmt.Sprint(ri.ID), ri.Name, fmt.Sprint(ri.Seed), ri.Status, shorten(why(ri))})
+			if l, ok := logs[ri.ID]; ok {
+				if t.links == nil {
+					t.links = make(map[cell]link)
+				}
+				t.links[cell{r, 4}] = l
+			}
 		}
 		d.add(t)
 	}
@@ -254,6 +352,18 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 		d.para("No finished run logged a final metric.")
 	}
 
+	if bt, ok := baselineTable(exp); ok {
+		d.heading("Baselines")
+		d.para("Does pretraining help? The same probes on the raw pixels (flattened, normalised images, computed " +
+			"once per run at step 0) and on the untrained encoder (the step-0 evaluation), against the best " +
+			"trained configuration of each architecture: mean ± standard deviation over the finished runs.")
+		d.add(bt)
+	}
+
+	if note := sizesNote(exp); !sizesVary(exp) && note != "" {
+		d.heading("Parameter efficiency")
+		d.para(note)
+	}
 	section := ""
 	for _, f := range figs {
 		if f.section != section {
@@ -284,6 +394,38 @@ func document(exp *experiment, figs []figure, grids []grid, notes []string, opts
 		d.add(codeBlock{lang: "toml", text: exp.toml})
 	}
 	return d
+}
+
+// versionLine says which version of the file the report's runs are of,
+// and how many runs of other versions it leaves out.
+func versionLine(exp *experiment) string {
+	if exp.version == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("The runs are those of version %d of the experiment file, shown at the end.", exp.version)
+	if exp.otherVersions > 0 {
+		line += fmt.Sprintf(" %s of earlier versions %s left out (`harness report --all-versions` draws them).",
+			plural(exp.otherVersions, "run", "runs"), plural1(exp.otherVersions, "is", "are"))
+	}
+	return line
+}
+
+// tagLine lists the tagged runs of the report.
+func tagLine(exp *experiment) string {
+	var parts []string
+	for _, ri := range exp.runs {
+		if ts := exp.tags[ri.ID]; len(ts) > 0 {
+			var s []string
+			for _, t := range ts {
+				s = append(s, t.String())
+			}
+			parts = append(parts, fmt.Sprintf("run %d %s: %s", ri.ID, ri.Name, strings.Join(s, ", ")))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Tagged runs: " + strings.Join(parts, "; ") + "."
 }
 
 // statusLine counts the runs by status.
@@ -341,6 +483,7 @@ func configTable(exp *experiment) table {
 	metrics := presentMetrics(exp)
 	t := table{header: []string{"configuration", "architecture", "seeds done", "params total", "encoder", "decoder"}}
 	t.right = []bool{false, false, true, true, true, true}
+	first := len(t.header)
 	for _, k := range metrics {
 		t.header = append(t.header, "`"+k+"`")
 		t.right = append(t.right, true)
@@ -352,10 +495,14 @@ func configTable(exp *experiment) table {
 		} else {
 			row = append(row, numfmt.Thousands(c.stored), "—", "—")
 		}
-		for _, k := range metrics {
-			row = append(row, formatStat(c.stats[k], false))
+		t.rows = append(t.rows, append(row, make([]string, len(metrics))...))
+	}
+	for i, k := range metrics {
+		ss := make([]stat, len(exp.configs))
+		for r, c := range exp.configs {
+			ss[r] = c.stats[k]
 		}
-		t.rows = append(t.rows, row)
+		t.setStats(first+i, ss, false, k)
 	}
 	return t
 }
@@ -364,6 +511,7 @@ func pairTable(exp *experiment, ps []pair) table {
 	metrics := presentMetrics(exp)
 	t := table{header: []string{"axis values", "CRATE-MAE", "MAE", "seeds matched", "params CRATE-MAE", "params MAE", "ratio CRATE-MAE / MAE"}}
 	t.right = []bool{false, false, false, true, true, true, true}
+	first := len(t.header)
 	for _, k := range metrics {
 		t.header = append(t.header, "Δ `"+k+"`")
 		t.right = append(t.right, true)
@@ -379,42 +527,161 @@ func pairTable(exp *experiment, ps []pair) table {
 		}
 		row := []string{setting, p.crate.variant, p.mae.variant, fmt.Sprint(len(p.seeds)),
 			numfmt.Thousands(p.crate.total()), numfmt.Thousands(p.mae.total()), ratio}
-		for _, k := range metrics {
-			row = append(row, formatStat(p.diffs[k], true))
+		t.rows = append(t.rows, append(row, make([]string, len(metrics))...))
+	}
+	for i, k := range metrics {
+		ss := make([]stat, len(ps))
+		for r, p := range ps {
+			ss[r] = p.diffs[k]
 		}
-		t.rows = append(t.rows, row)
+		t.setStats(first+i, ss, true, "") // a difference has no best
 	}
 	return t
 }
 
 func bestTable(exp *experiment, bs []best) table {
 	as := archs(exp)
-	t := table{header: []string{"metric", "better", "best configuration", "value"}, right: []bool{false, false, false, true}}
+	t := table{header: []string{"metric", "better", "best configuration", "value", "seeds"}, right: []bool{false, false, false, true, true}}
 	for _, a := range as {
-		t.header = append(t.header, "best "+archName(a))
+		t.header = append(t.header, "best "+archName(a), archName(a)+" value")
+		t.right = append(t.right, false, true)
 	}
+	cols := make([][]stat, 1+len(as))
 	for _, b := range bs {
 		st := b.all.stats[b.metric]
-		row := []string{"`" + b.metric + "`", direction(b.metric), b.all.label, formatStat(st, false) + seedsNote(st.n)}
-		for _, a := range as {
+		row := []string{"`" + b.metric + "`", direction(b.metric), b.all.label, "", fmt.Sprint(st.n)}
+		cols[0] = append(cols[0], st)
+		for i, a := range as {
 			if c := b.byArch[a]; c != nil {
-				row = append(row, c.label+": "+formatStat(c.stats[b.metric], false))
+				row = append(row, c.label, "")
+				cols[1+i] = append(cols[1+i], c.stats[b.metric])
 			} else {
-				row = append(row, "—")
+				row = append(row, "—", "")
+				cols[1+i] = append(cols[1+i], stat{})
 			}
 		}
 		t.rows = append(t.rows, row)
 	}
+	t.setStats(3, cols[0], false, "")
+	for i := range as {
+		t.setStats(6+2*i, cols[1+i], false, "")
+	}
 	return t
+}
+
+// baselineTable compares the probes on raw pixels and untrained encoders
+// with the best trained configurations; ok is false when no run logged a
+// baseline.
+func baselineTable(exp *experiment) (table, bool) {
+	as := archs(exp)
+	t := table{header: []string{"metric", "raw pixels"}, right: []bool{false, true}}
+	for _, a := range as {
+		t.header = append(t.header, "untrained "+archName(a))
+		t.right = append(t.right, true)
+	}
+	for _, a := range as {
+		t.header = append(t.header, "best trained "+archName(a))
+		t.right = append(t.right, true)
+	}
+	var rows [][]stat
+	for _, k := range []string{keyProbeAcc, keyKNNAcc} {
+		px := pixelStat(exp, pixelKey(k))
+		row := []stat{px}
+		found := px.n > 0
+		for _, a := range as {
+			st := untrainedStat(exp, k, a)
+			found = found || st.n > 0
+			row = append(row, st)
+		}
+		for _, a := range as {
+			var b *config
+			for _, c := range exp.configs {
+				if c.arch == a && c.stats[k].n > 0 && (b == nil || better(k, c.stats[k].mean, b.stats[k].mean)) {
+					b = c
+				}
+			}
+			if b == nil {
+				row = append(row, stat{})
+			} else {
+				row = append(row, b.stats[k]) // named in the table of bests
+			}
+		}
+		if found {
+			rows = append(rows, row)
+			t.rows = append(t.rows, append([]string{"`" + k + "`"}, make([]string, len(row))...))
+		}
+	}
+	for col := range len(t.header) - 1 {
+		ss := make([]stat, len(rows))
+		for r := range rows {
+			ss[r] = rows[r][col]
+		}
+		t.setStats(1+col, ss, false, "")
+	}
+	// the best of each row: does pretraining beat the baselines?
+	for r, row := range rows {
+		bestMean := math.Inf(-1)
+		for _, st := range row {
+			if st.n > 0 {
+				bestMean = math.Max(bestMean, st.mean)
+			}
+		}
+		for col, st := range row {
+			if st.n > 0 && st.mean == bestMean {
+				t.mark(r, 1+col)
+			}
+		}
+	}
+	return t, len(rows) > 0
+}
+
+// setStats fills column col of t's rows with ss, one per row, at one
+// precision: that of the column's largest value. With a metric key, the
+// best mean of the column is marked.
+func (t *table) setStats(col int, ss []stat, signed bool, key string) {
+	var top float64
+	for _, s := range ss {
+		if s.n > 0 {
+			top = math.Max(top, math.Max(math.Abs(s.mean), s.std))
+		}
+	}
+	dec := decimals(top)
+	var best *stat
+	for i := range ss {
+		t.rows[i][col] = formatStatDec(ss[i], signed, dec)
+		if key != "" && ss[i].n > 0 && !math.IsNaN(ss[i].mean) && (best == nil || better(key, ss[i].mean, best.mean)) {
+			best = &ss[i]
+		}
+	}
+	if best == nil || len(ss) < 2 {
+		return
+	}
+	for i, s := range ss {
+		if s.n > 0 && s.mean == best.mean {
+			t.mark(i, col)
+		}
+	}
+}
+
+// mark makes the cell at row r, column c strong.
+func (t *table) mark(r, c int) {
+	if t.strong == nil {
+		t.strong = make(map[cell]bool)
+	}
+	t.strong[cell{r, c}] = true
 }
 
 // formatStat writes mean ± std, with decimals fitting the larger of the
 // two; signed shows the sign of the mean. No value is "—".
 func formatStat(s stat, signed bool) string {
+	return formatStatDec(s, signed, decimals(math.Max(math.Abs(s.mean), s.std)))
+}
+
+// formatStatDec writes mean ± std with dec decimals.
+func formatStatDec(s stat, signed bool, dec int) string {
 	if s.n == 0 {
 		return "—"
 	}
-	dec := decimals(math.Max(math.Abs(s.mean), s.std))
 	verb := "%.*f"
 	if signed {
 		verb = "%+.*f"

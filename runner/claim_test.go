@@ -30,7 +30,7 @@ func TestAcquire(t *testing.T) {
 	fake := &fakeLiveness{now: time.Now(), alive: map[int]bool{}}
 	live := fake.liveness()
 
-	h, _, err := acquire(st, rec, false, live)
+	h, _, err := acquire(st, rec, false, live, "/out", "0123456789")
 	if err != nil || h == nil {
 		t.Fatalf("a new run: holding %v, error %v", h, err)
 	}
@@ -42,7 +42,7 @@ func TestAcquire(t *testing.T) {
 
 	// While its owner lives, the run is its owner's.
 	fake.alive[pid] = true
-	h2, run, err := acquire(st, rec, false, live)
+	h2, run, err := acquire(st, rec, false, live, "/out", "0123456789")
 	if err != nil || h2 != nil || run.Status != store.StatusRunning || run.ID != id {
 		t.Fatalf("a run whose owner lives: holding %v, run %+v, error %v", h2, run, err)
 	}
@@ -50,7 +50,7 @@ func TestAcquire(t *testing.T) {
 	// The owner dies without a word: the run is taken over, and the dead
 	// owner's claim can write nothing more.
 	fake.alive[pid] = false
-	h2, _, err = acquire(st, rec, false, live)
+	h2, _, err = acquire(st, rec, false, live, "/out", "0123456789")
 	if err != nil || h2 == nil {
 		t.Fatalf("a run whose owner died: holding %v, error %v", h2, err)
 	}
@@ -64,17 +64,17 @@ func TestAcquire(t *testing.T) {
 	if err := h2.held.Finish(store.StatusFailed, "step 3: the loss diverged to NaN"); err != nil {
 		t.Fatal(err)
 	}
-	if h, run, err := acquire(st, rec, false, live); err != nil || h != nil || run.Status != store.StatusFailed {
+	if h, run, err := acquire(st, rec, false, live, "/out", "0123456789"); err != nil || h != nil || run.Status != store.StatusFailed {
 		t.Errorf("a failed run, not retried: holding %v, run %+v, error %v", h, run, err)
 	}
-	h, _, err = acquire(st, rec, true, live)
+	h, _, err = acquire(st, rec, true, live, "/out", "0123456789")
 	if err != nil || h == nil || h.stale {
 		t.Fatalf("a failed run, retried: holding %v, error %v", h, err)
 	}
 	if err := h.held.Finish(store.StatusDone, ""); err != nil {
 		t.Fatal(err)
 	}
-	if h, run, err := acquire(st, rec, true, live); err != nil || h != nil || run.Status != store.StatusDone {
+	if h, run, err := acquire(st, rec, true, live, "/out", "0123456789"); err != nil || h != nil || run.Status != store.StatusDone {
 		t.Errorf("a done run: holding %v, run %+v, error %v", h, run, err)
 	}
 }
@@ -88,7 +88,7 @@ func TestAcquireOtherHost(t *testing.T) {
 	other := &fakeLiveness{now: time.Now(), alive: map[int]bool{}}
 	there := other.liveness()
 	there.Host = "there"
-	h, _, err := acquire(st, rec, false, there)
+	h, _, err := acquire(st, rec, false, there, "/out", "0123456789")
 	if err != nil || h == nil {
 		t.Fatal(h, err)
 	}
@@ -104,7 +104,7 @@ func TestAcquireOtherHost(t *testing.T) {
 		{Lease + time.Second, true},
 	} {
 		fake.now = h.run.Heartbeat.Add(tt.age)
-		got, run, err := acquire(st, rec, false, live)
+		got, run, err := acquire(st, rec, false, live, "/out", "0123456789")
 		if err != nil || (got != nil) != tt.taken {
 			t.Fatalf("heartbeat %s old: holding %v, run %+v, error %v; want taken %v", tt.age, got, run, err, tt.taken)
 		}

@@ -28,6 +28,13 @@
 // whose marker names another run, or that holds files but no marker, is
 // refused, naming it, and never read as a checkpoint.
 //
+// Each claim records the run's directory in the store (runs.run_dir), and
+// the next claim of the run uses the recorded directory, wherever it is,
+// while it exists and its marker names the run: a run taken over by, or
+// resumed in, a harness with another --out continues from its checkpoint
+// in the directory where it was written. Otherwise the run goes to its
+// directory under the claiming harness's --out, and its log says why.
+//
 // # Claiming, heartbeats and stale runs
 //
 // A run is executed only by the harness process that claimed it in the

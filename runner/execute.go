@@ -77,6 +77,10 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 	logStart := fi.Size()
 	fmt.Fprintf(logf, "=== %s harness %d on %s starts run %d (%s) on %s with %d threads\n",
 		time.Now().UTC().Format(time.RFC3339), os.Getpid(), e.h.run.Host, id, e.job.Run.Name, e.h.run.Device, e.threads)
+	if e.h.dirNote != "" {
+		fmt.Fprintf(logf, "=== %s\n", e.h.dirNote)
+		e.progress.Note(fmt.Sprintf("run %d (%s): %s", id, e.job.Run.Name, e.h.dirNote))
+	}
 
 	cmd := exec.Command(worker[0], append(worker[1:], e.dir)...)
 	cmd.Env = append(os.Environ(),

@@ -144,6 +144,62 @@ func TestPrepareRunDir(t *testing.T) {
 	}
 }
 
+// A claim uses the directory the run's last claim recorded, wherever it
+// is, while it holds the run's marker; otherwise the run's directory under
+// this harness's output directory, saying why.
+func TestChooseDir(t *testing.T) {
+	m := Marker{StoreID: "aaaa", RunID: 1, ConfigHash: "h"}
+	tests := []struct {
+		name     string
+		recorded func(root string) string // sets up the recorded directory
+		chosen   string                   // "own" or "recorded"
+		note     string                   // in the note; "" no note
+	}{
+		{"none recorded", func(string) string { return "" }, "own", ""},
+		{"recorded is own", func(root string) string { return filepath.Join(root, "own") }, "own", ""},
+		{"recorded elsewhere", func(root string) string {
+			dir := filepath.Join(root, "elsewhere")
+			prepareRunDir(dir, m)
+			return dir
+		}, "recorded", "continues in its directory"},
+		{"recorded is gone", func(root string) string { return filepath.Join(root, "gone") }, "own", "does not exist"},
+		{"recorded has no marker", func(root string) string {
+			dir := filepath.Join(root, "bare")
+			os.MkdirAll(dir, 0o755)
+			return dir
+		}, "own", "has no run.json"},
+		{"recorded is another run's", func(root string) string {
+			dir := filepath.Join(root, "other")
+			prepareRunDir(dir, Marker{StoreID: "aaaa", RunID: 2, ConfigHash: "h"})
+			return dir
+		}, "own", "names run 2"},
+		{"recorded has a corrupt marker", func(root string) string {
+			dir := filepath.Join(root, "corrupt")
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, MarkerName), []byte("{"), 0o644)
+			return dir
+		}, "own", "marker run.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			own := filepath.Join(root, "own")
+			recorded := tt.recorded(root)
+			want := own
+			if tt.chosen == "recorded" {
+				want = recorded
+			}
+			dir, note := chooseDir(own, store.Run{ID: 1, ConfigHash: "h", Dir: recorded}, m)
+			if dir != want {
+				t.Errorf("chose %s, want %s", dir, want)
+			}
+			if (tt.note == "") != (note == "") || !strings.Contains(note, tt.note) || (note != "" && !strings.Contains(note, recorded)) {
+				t.Errorf("note %q, want one saying %q of %s", note, tt.note, recorded)
+			}
+		})
+	}
+}
+
 func TestFaultOf(t *testing.T) {
 	tests := []struct {
 		err  error

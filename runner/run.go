@@ -185,7 +185,7 @@ func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
 		ParamsTotal: j.Params.Total, ParamsTrainable: j.Params.Trainable,
 		Host: p.Host, CodeVersion: p.CodeVersion, Command: p.Command,
 	}
-	h, run, err := acquire(s.st, rec, s.opt.RetryFailed, s.opt.Liveness)
+	h, run, err := acquire(s.st, rec, s.opt.RetryFailed, s.opt.Liveness, s.out, s.storeID)
 	if err != nil {
 		return false, err
 	}
@@ -198,9 +198,8 @@ func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
 		s.opt.Progress.Skipped(run)
 		return true, nil
 	}
-	e := &execution{st: s.st, job: j, h: h, dir: RunDir(s.out, s.x.Name, s.storeID, h.run.ID),
-		marker: Marker{StoreID: s.storeID, RunID: h.run.ID, ConfigHash: h.run.ConfigHash},
-		slot:   slot, threads: threads, progress: s.opt.Progress, provenance: p}
+	e := &execution{st: s.st, job: j, h: h, dir: h.run.Dir, marker: markerOf(s.storeID, h.run),
+		slot: slot, threads: threads, progress: s.opt.Progress, provenance: p}
 	o, err := e.execute(ctx, s.opt.Worker, s.opt.Kill)
 	s.setOutcome(i, o)
 	if err == nil && e.noSpace {

@@ -12,6 +12,7 @@ import (
 
 	"harness/internal/atomicfile"
 	"harness/internal/names"
+	"harness/store"
 )
 
 // MarkerName is the name in a run directory of the marker that says which
@@ -54,22 +55,65 @@ func prepareRunDir(dir string, m Marker) error {
 		return fmt.Errorf("run directory: %w", err)
 	}
 	path := filepath.Join(dir, MarkerName)
-	b, err := os.ReadFile(path)
+	got, err := readMarker(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return writeMarker(dir, path, m)
 	case err != nil:
 		return fmt.Errorf("run directory %s: %w", dir, err)
 	}
-	var got Marker
-	if err := json.Unmarshal(b, &got); err != nil {
-		return fmt.Errorf("run directory %s: marker %s: %w", dir, MarkerName, err)
-	}
 	if got != m {
-		return fmt.Errorf("run directory %s belongs to run %d (configuration %s) of store %s, not to run %d (configuration %s) of store %s; move it away",
-			dir, got.RunID, got.ConfigHash, got.StoreID, m.RunID, m.ConfigHash, m.StoreID)
+		return fmt.Errorf("run directory %s belongs to %s, not to %s; move it away", dir, got, m)
 	}
 	return nil
+}
+
+// String names the run a marker names, as in messages.
+func (m Marker) String() string {
+	return fmt.Sprintf("run %d (configuration %s) of store %s", m.RunID, m.ConfigHash, m.StoreID)
+}
+
+// readMarker reads the marker file at path.
+func readMarker(path string) (Marker, error) {
+	var m Marker
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("marker %s: %w", MarkerName, err)
+	}
+	return m, nil
+}
+
+// chooseDir returns the directory a claim of the run r is to use. The
+// directory r's last claim recorded (r.Dir) is used, wherever it is, if it
+// exists and holds the marker m: it has the run's latest checkpoint, as
+// when the run is taken over from a harness with another --out. Otherwise
+// the run goes to own, its directory under this harness's output
+// directory (RunDir). The note, for the run's log, says which directory
+// was chosen and why, unless the two are one or none was recorded.
+func chooseDir(own string, r store.Run, m Marker) (dir, note string) {
+	if r.Dir == "" || r.Dir == own {
+		return own, ""
+	}
+	var why string
+	got, err := readMarker(filepath.Join(r.Dir, MarkerName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(r.Dir); serr != nil {
+			why = "it does not exist"
+		} else {
+			why = "it has no " + MarkerName
+		}
+	case err != nil:
+		why = err.Error()
+	case got != m:
+		why = "its " + MarkerName + " names " + got.String()
+	default:
+		return r.Dir, fmt.Sprintf("the run continues in its directory recorded by its last claim, %s, not in %s", r.Dir, own)
+	}
+	return own, fmt.Sprintf("the run's directory recorded by its last claim, %s, is not used (%s); the run goes to %s instead", r.Dir, why, own)
 }
 
 // writeMarker writes the marker of the run directory dir at path, unless

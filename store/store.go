@@ -9,9 +9,13 @@
 //	     params_total, params_trainable, started_at, finished_at, error,
 //	     host, code_version, command,
 //	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at,
-//	     attempts, spent_seconds)
+//	     run_dir, attempts, spent_seconds)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
+//	experiment_versions(experiment, version, toml_text, overrides, hash, created_at)
+//	version_runs(experiment, version, config_hash, name)
+//	run_tags(run_id, key, value)
+//	notes(id, run_id, experiment, text, created_at)
 //	meta(key, value)
 //	schema_migrations(version, applied_at)
 //
@@ -23,6 +27,18 @@
 // foreign key: experiments holds the experiment file's text when it was
 // recorded with PutExperiment.
 //
+// Every distinct text of an experiment's file, with the overrides it was
+// run with (one per line), is a version of the experiment, numbered from 1
+// (see [Store.PutVersion]); experiments.toml_text is the latest one's.
+// version_runs lists the configurations each version expands to by
+// config_hash: membership is recorded per configuration rather than per
+// run id, so it exists before the runs are first claimed, and a run whose
+// configuration is in two versions belongs to both. The current version
+// of an experiment is its latest; an experiment without versions (its
+// runs made by older code, or without its file) has all its runs current.
+// run_tags holds tags of runs (a key, and a value or the empty string), notes
+// notes on a run (run_id) or an experiment (experiment), one of the two.
+//
 // A run marked running belongs to the process that claimed it, its owner:
 // owner_host, owner_pid and owner_start (the host's boot id and the
 // process's start time, which tell a pid reused by another process) name
@@ -30,14 +46,18 @@
 // owner refreshes heartbeat_at while it executes the run. Every write a
 // [Held] run makes checks the token, so a process that lost its claim
 // cannot write to the run. The owner columns of a run no longer running
-// name its last owner.
+// name its last owner. run_dir is the absolute path of the directory that
+// the run's last claim keeps its checkpoint, artifacts and log in (empty if
+// none was recorded).
 //
 // attempts counts the claims that executed a run, and spent_seconds is the
 // time the attempts that ended took: from started_at to finished_at, or to
 // the last heartbeat of an owner found gone when the run is taken over.
 //
 // meta holds the store's identity, store_id: random hex drawn when the
-// schema is created (see [Store.ID]).
+// schema is created (see [Store.ID]); and max_deleted_run_id, the highest
+// id of a deleted run, which triggers keep and no new run is given, as a
+// run's id names its directory.
 //
 // Timestamps (started_at, finished_at, created_at, updated_at, applied_at,
 // heartbeat_at)
@@ -120,7 +140,10 @@ type Run struct {
 	Command         string
 	Owner           Owner     // the claim that runs it, or last ran it
 	Heartbeat       time.Time // the owner's last sign of life; zero if none
-	Attempts        int       // claims that executed the run, the current one included
+	// Dir is the directory the run's last claim recorded for its
+	// checkpoint, artifacts and log; "" if none.
+	Dir      string
+	Attempts int // claims that executed the run, the current one included
 	// Spent is the time the run's attempts that ended took, the current
 	// one left out while the run is running.
 	Spent time.Duration
@@ -166,6 +189,10 @@ type Experiment struct {
 type Filter struct {
 	Experiment string
 	Status     string
+	Name       string
+	// Current selects only the runs of their experiment's current version
+	// (all runs of an experiment that has no versions).
+	Current bool
 }
 
 // Open opens the store at path for reading and writing, creating the file
@@ -392,7 +419,7 @@ FROM experiments ORDER BY name`)
 const runColumns = `id, experiment, name, config_json, config_hash, status, seed, device,
 	params_total, params_trainable, started_at, finished_at, error,
 	host, code_version, command,
-	owner_host, owner_pid, owner_start, owner_token, heartbeat_at,
+	owner_host, owner_pid, owner_start, owner_token, heartbeat_at, run_dir,
 	attempts, spent_seconds`
 
 // scanRun scans a row of runColumns.
@@ -403,7 +430,7 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	err := row.Scan(&r.ID, &r.Experiment, &r.Name, &r.ConfigJSON, &r.ConfigHash, &r.Status,
 		&r.Seed, &r.Device, &r.ParamsTotal, &r.ParamsTrainable, &started, &finished, &r.Error,
 		&r.Host, &r.CodeVersion, &r.Command,
-		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat,
+		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat, &r.Dir,
 		&r.Attempts, &spent)
 	if err != nil {
 		return Run{}, err
@@ -439,6 +466,12 @@ type ClaimOptions struct {
 	// Gone reports whether the owner of a run marked running is provably
 	// gone, which lets the claim take the run over. Nil: never.
 	Gone func(Run) bool
+	// Dir, if set, gives the directory of the run being claimed, which the
+	// claim records in runs.run_dir. It is called within the claim's
+	// transaction with the run as stored, its id and the directory its
+	// last claim recorded (Run.Dir) included, so it must be quick. Nil:
+	// the recorded directory is kept.
+	Dir func(Run) string
 }
 
 // A Claim is the outcome of ClaimAs.
@@ -460,7 +493,8 @@ type Claim struct {
 // set, or running under an owner that opt.Gone says is gone (and still
 // under the token it read), it marks the run running, started now on
 // r.Device, with r's parameter counts and provenance (host, code version,
-// command), owned by opt.Owner under a fresh token, with a heartbeat now.
+// command), owned by opt.Owner under a fresh token, with a heartbeat now,
+// and in the directory opt.Dir gives.
 // A run that is running under a live owner, done, or failed without
 // RetryFailed is returned as stored, unclaimed. Two processes claiming the
 // same run thus never both execute it.
@@ -522,16 +556,21 @@ WHERE experiment = ? AND config_hash = ?`, r.Experiment, r.ConfigHash))
 	}
 	now := formatTime(time.Now())
 	o := opt.Owner
+	dir := cur.Dir
+	if opt.Dir != nil {
+		dir = opt.Dir(cur)
+	}
 	run, err := scanRun(tx.QueryRow(`UPDATE runs SET
 	status = 'running', device = ?, params_total = ?, params_trainable = ?,
 	host = ?, code_version = ?, command = ?,
 	started_at = ?, finished_at = NULL, error = '',
 	attempts = attempts + 1, spent_seconds = spent_seconds + `+attemptTook("heartbeat_at")+`,
-	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?
+	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?,
+	run_dir = ?
 WHERE id = ? AND status = ? AND owner_token = ?
 RETURNING `+runColumns,
 		r.Device, r.ParamsTotal, r.ParamsTrainable, r.Host, r.CodeVersion, r.Command, now,
-		o.Host, o.PID, o.Start, o.Token, now,
+		o.Host, o.PID, o.Start, o.Token, now, dir,
 		cur.ID, cur.Status, cur.Owner.Token))
 	if err != nil {
 		return Claim{}, err
@@ -719,6 +758,13 @@ func (s *Store) Runs(f Filter) ([]Run, error) {
 	if f.Status != "" {
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
+	}
+	if f.Name != "" {
+		where = append(where, "name = ?")
+		args = append(args, f.Name)
+	}
+	if f.Current {
+		where = append(where, inCurrentVersion)
 	}
 	q := `SELECT ` + runColumns + ` FROM runs`
 	if len(where) > 0 {

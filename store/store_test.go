@@ -724,6 +724,7 @@ func TestSQLiteCLI(t *testing.T) {
 		{`select name, description, toml_text, created_at = updated_at from experiments`, "ablation|d|x = 1|1"},
 		{`select max(version) from schema_migrations`, strconv.Itoa(len(migrations))},
 		{`select length(value), value glob '*[^0-9a-f]*' from meta where key = 'store_id'`, "32|0"},
+		{`select run_dir from runs`, ""},
 	}
 	for _, tt := range tests {
 		out, err := exec.Command(cli, path, tt.query).CombinedOutput()
@@ -892,12 +893,14 @@ func TestStoreID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer old.Close()
-	for _, q := range []string{`DROP TABLE meta`, `DELETE FROM schema_migrations WHERE version > 1`} {
+	// (dropping what versions after 2 added first)
+	for _, q := range []string{`DROP TRIGGER runs_deleted_id`, `DROP TRIGGER runs_fresh_id`, `DROP TABLE notes`, `DROP TABLE run_tags`, `DROP TABLE version_runs`, `DROP TABLE experiment_versions`,
+		`DROP TABLE meta`, `DELETE FROM schema_migrations WHERE version > 1`} {
 		if _, err := old.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []string{"owner_host", "owner_pid", "owner_start", "owner_token", "heartbeat_at", "attempts", "spent_seconds"} {
+	for _, c := range []string{"owner_host", "owner_pid", "owner_start", "owner_token", "heartbeat_at", "run_dir", "attempts", "spent_seconds"} {
 		if _, err := old.db.Exec(`ALTER TABLE runs DROP COLUMN ` + c); err != nil {
 			t.Fatal(err)
 		}
@@ -966,5 +969,39 @@ func TestAttemptsAndSpent(t *testing.T) {
 	}
 	if r, _ := s.Run(id); !near(r.Spent, 16*time.Minute) {
 		t.Errorf("finished again: %v", r.Spent)
+	}
+}
+
+// A claim records the directory opt.Dir gives, which is called with the
+// directory the run's last claim recorded; a claim without Dir keeps it.
+func TestClaimRecordsDir(t *testing.T) {
+	s, _ := newStore(t)
+	var seen []string
+	dir := func(d string) func(Run) string {
+		return func(r Run) string { seen = append(seen, r.Dir); return d }
+	}
+	steps := []struct {
+		name string
+		opt  ClaimOptions
+		want string // the recorded directory after the claim
+	}{
+		{"first claim", ClaimOptions{Owner: Owner{Host: "a", PID: 1}, Dir: dir("/a/out/x/1")}, "/a/out/x/1"},
+		{"claim elsewhere", ClaimOptions{Owner: Owner{Host: "b", PID: 2}, Dir: dir("/b/out/x/1")}, "/b/out/x/1"},
+		{"claim without Dir", ClaimOptions{Owner: Owner{Host: "c", PID: 3}}, "/b/out/x/1"},
+	}
+	for _, st := range steps {
+		c, err := s.ClaimAs(testRun(1), st.opt)
+		if err != nil || !c.Claimed || c.Run.Dir != st.want {
+			t.Fatalf("%s: %+v, %v; want claimed in %s", st.name, c, err, st.want)
+		}
+		if r, err := s.Run(c.Run.ID); err != nil || r.Dir != st.want {
+			t.Fatalf("%s: stored directory %q, %v; want %s", st.name, r.Dir, err, st.want)
+		}
+		if err := s.Held(c.Run.ID, c.Run.Owner.Token).Finish(StatusInterrupted, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"", "/a/out/x/1"}; !slices.Equal(seen, want) {
+		t.Errorf("Dir saw the recorded directories %q, want %q", seen, want)
 	}
 }

@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 
@@ -69,17 +70,26 @@ func (ev *evaluator) run(step int, sink Sink) error {
 		if err := ev.probes(values); err != nil {
 			return err
 		}
+		if step == 0 {
+			if err := ev.pixelProbes(values); err != nil {
+				return err
+			}
+		}
 	}
 	return sink.Metrics(step, values)
 }
 
 // reconstruction measures eval/recon_loss and the layer-wise figures over
-// the held-out images, and draws the reconstruction grid.
+// the held-out images, and draws the reconstruction grid. Each layer's
+// sparsity is measured twice: the fraction of exact zeros (CRATE's ISTA
+// output has them, MAE's GELU none), and Hoyer's measure per token, which
+// means something for both.
 func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, error) {
 	c := ev.spec.Model
 	size, l := ev.ds.Transform.In.Len(), c.NumPatches()
 	batches := len(ev.images) / (size * ev.batch)
 	values := map[string]float64{}
+	hoyer := map[string][]float64{} // per batch, where defined
 	var loss float64
 	for b := 0; b < batches; b++ {
 		images := ev.images[b*ev.batch*size : (b+1)*ev.batch*size]
@@ -97,6 +107,11 @@ func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, er
 				key := fmt.Sprintf("layer/%s/%d/", part, layer.Index)
 				values[key+"coding_rate"] += codingRate(layer, ev.batch) / float64(batches)
 				values[key+"sparsity"] += evaluation.Sparsity(layer.Sparse) / float64(batches)
+				// per token: the activation's width is its share of the tokens
+				width := len(layer.Sparse) / (len(layer.Tokens) / layer.Width)
+				if h := evaluation.Hoyer(layer.Sparse, width); !math.IsNaN(h) {
+					hoyer[key+"hoyer"] = append(hoyer[key+"hoyer"], h)
+				}
 			}
 		}
 		if b == 0 && ev.spec.Eval.ReconSamples > 0 {
@@ -106,6 +121,13 @@ func (ev *evaluator) reconstruction(step int, sink Sink) (map[string]float64, er
 		}
 	}
 	values["eval/recon_loss"] = loss
+	for k, hs := range hoyer {
+		var sum float64
+		for _, h := range hs {
+			sum += h
+		}
+		values[k] = sum / float64(len(hs))
+	}
 	return values, nil
 }
 
@@ -158,6 +180,47 @@ func (ev *evaluator) probes(values map[string]float64) error {
 		values["eval/knn_acc"] = acc
 	}
 	return nil
+}
+
+// pixelProbes measures the baselines eval/linear_probe_acc_pixels and
+// eval/knn_acc_pixels: the same probes on the raw pixels, the flattened
+// normalised images, of the same train and test images. They do not depend
+// on the model, so a run measures them once, at step 0. On 28-pixel MNIST
+// with the default 2000 train and 1000 test images (784 features) both
+// take about 2.6 s together on two shared cores, once per run.
+func (ev *evaluator) pixelProbes(values map[string]float64) error {
+	e := ev.spec.Eval
+	train, test := ev.pixels(ev.ds.Train, e.ProbeTrain), ev.pixels(ev.ds.Test, e.ProbeTest)
+	if e.LinearProbe {
+		acc, err := evaluation.LinearProbe(train, test, ev.ds.Classes)
+		if err != nil {
+			return fmt.Errorf("linear probe on pixels: %w", err)
+		}
+		values["eval/linear_probe_acc_pixels"] = acc
+	}
+	if e.KNN {
+		acc, err := evaluation.KNN(train, test, e.KNNK)
+		if err != nil {
+			return fmt.Errorf("k-NN on pixels: %w", err)
+		}
+		values["eval/knn_acc_pixels"] = acc
+	}
+	return nil
+}
+
+// pixels returns the first n images of a split (all when n is 0) as
+// features: each image's normalised values, flattened.
+func (ev *evaluator) pixels(s *data.Split, n int) evaluation.Features {
+	if n == 0 || n > s.Len() {
+		n = s.Len()
+	}
+	size := ev.ds.Transform.In.Len()
+	f := evaluation.Features{X: make([]float32, n*size), N: n, D: size, Labels: make([]int, n)}
+	for i := range n {
+		s.Image(f.X[i*size:(i+1)*size], i)
+		f.Labels[i] = s.Label(i)
+	}
+	return f
 }
 
 // features encodes the first n images of a split (all when n is 0) and
@@ -221,11 +284,14 @@ func (ev *evaluator) reconGrid(step int, images []float32, out model.Output, sin
 	}
 	path := filepath.Join(ev.dir, fmt.Sprintf("recon_step%06d.png", step))
 	cols := [][]float32{images, c.Unpatchify(masked), c.Unpatchify(pred), c.Unpatchify(pasted)}
-	if err := evaluation.WriteReconGrid(path, cols, k, c.InChans, c.ImgSize, ev.ds.Transform.Mean, ev.ds.Transform.Std); err != nil {
+	if err := evaluation.WriteLabelledReconGrid(path, cols, gridLabels, k, c.InChans, c.ImgSize, ev.ds.Transform.Mean, ev.ds.Transform.Std); err != nil {
 		return err
 	}
 	return sink.Artifact("recon_grid", path)
 }
+
+// gridLabels name the columns of the reconstruction grids.
+var gridLabels = []string{"original", "masked", "reconstruction", "reconstruction + visible"}
 
 // unstandardise maps predictions made in norm_pix_loss units back to pixels
 // with each target patch's own mean and standard deviation.

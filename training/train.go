@@ -154,14 +154,18 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 	return nil
 }
 
-// stepper makes optimisation steps: forward, backward, optional gradient
-// clipping, AdamW at the scheduled learning rate.
+// stepper makes optimisation steps: forward and backward on the model's
+// executor, optional gradient clipping, AdamW at the scheduled learning
+// rate. The executor is the CPU's; AdamW runs on the parameters' host
+// values, so a device executor would move each step's gradients and
+// parameters (see model/device.go).
 type stepper struct {
 	m     *model.Model
 	c     Config
-	g     *model.Graph
+	exec  model.Executor
 	opt   *adamW
-	grads [][]float32
+	grads map[*model.Param][]float32 // this step's, nil where none
+	clip  [][]float32
 }
 
 func newStepper(m *model.Model, c Config) (*stepper, error) {
@@ -169,30 +173,40 @@ func newStepper(m *model.Model, c Config) (*stepper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stepper{m: m, c: c, g: g, opt: newAdamW(m.Params, c)}, nil
+	exec, err := g.Executor(model.CPU{})
+	if err != nil {
+		return nil, err
+	}
+	return &stepper{m: m, c: c, exec: exec, opt: newAdamW(m.Params, c), grads: map[*model.Param][]float32{}}, nil
 }
 
 // step makes optimisation step number step (from 1) on a batch and returns
 // its loss and learning rate; a loss that is not finite is an error.
 func (st *stepper) step(images, noise []float32, step int) (loss, lr float64, err error) {
-	out, err := st.g.Run(images, noise)
+	l, err := st.exec.Step(images, noise)
 	if err != nil {
 		return 0, 0, fmt.Errorf("step %d: %w", step, err)
 	}
-	if loss = float64(out.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
+	if loss = float64(l); math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return 0, 0, fmt.Errorf("step %d: the loss diverged to %v", step, loss)
 	}
-	if st.c.ClipGrad > 0 {
-		st.grads = st.grads[:0]
-		for _, p := range st.m.Params {
-			if gr := st.g.Grad(p); gr != nil {
-				st.grads = append(st.grads, gr)
-			}
+	st.clip = st.clip[:0]
+	for _, p := range st.m.Params {
+		if st.grads[p], err = st.exec.Grad(p); err != nil {
+			return 0, 0, fmt.Errorf("step %d: %w", step, err)
 		}
-		clipGradNorm(st.grads, st.c.ClipGrad)
+		if st.grads[p] != nil {
+			st.clip = append(st.clip, st.grads[p])
+		}
+	}
+	if st.c.ClipGrad > 0 {
+		clipGradNorm(st.clip, st.c.ClipGrad)
 	}
 	lr = learningRate(st.c, step-1)
-	st.opt.step(lr, st.g.Grad)
+	st.opt.step(lr, func(p *model.Param) []float32 { return st.grads[p] })
+	if err := st.exec.LoadParams(); err != nil {
+		return 0, 0, fmt.Errorf("step %d: %w", step, err)
+	}
 	return loss, lr, nil
 }
 

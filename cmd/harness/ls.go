@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,18 +25,22 @@ var statuses = []string{store.StatusPending, store.StatusRunning, store.StatusDo
 func newLsCmd() *cobra.Command {
 	var db string
 	var f store.Filter
+	var allVersions bool
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List the runs in the store with their final metrics",
 		Long: `Lists the runs: id, experiment, name, status, total parameters, the final
 train/loss, eval/recon_loss and eval/linear_probe_acc, and how long the last
-attempt took (so far, for a run still running). A run marked running whose
+attempt took (so far, for a run still running), and its tags. Only the runs
+of each experiment's current version (the file as last run) are listed;
+--all-versions lists every run, with the versions it belongs to. A run marked running whose
 harness is gone (its process dead on this host, or its heartbeat older than a
 minute) shows as "running (owner gone)"; the next harness run takes it over.
 The store is only read, read-only media included; a store that cannot be
 read as one or an unknown --experiment exits with status 2.`,
 		Example: `  harness ls
-  harness ls --experiment mask_ratio --status failed --db runs.db`,
+  harness ls --experiment mask_ratio --status failed --db runs.db
+  harness ls --experiment mask_ratio --all-versions`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.Status != "" && !slices.Contains(statuses, f.Status) {
@@ -49,13 +54,23 @@ read as one or an unknown --experiment exits with status 2.`,
 			if err := checkExperiments(st, db, f.Experiment); err != nil {
 				return err
 			}
+			f.Current = !allVersions
 			runs, err := st.Runs(f)
 			if err != nil {
 				return failed(err)
 			}
+			tags, err := st.Tags()
+			if err != nil {
+				return failed(err)
+			}
+			versions := map[string]map[string][]int{} // by experiment, config hash
 			live := runner.NewLiveness(runner.CurrentProvenance().Host)
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "id\texperiment\tname\tstatus\tparams\ttrain/loss\teval/recon_loss\teval/linear_probe_acc\tduration")
+			head := "id\texperiment\tname\tstatus\tparams\ttrain/loss\teval/recon_loss\teval/linear_probe_acc\tduration\ttags"
+			if allVersions {
+				head += "\tversions"
+			}
+			fmt.Fprintln(tw, head)
 			for _, r := range runs {
 				last, err := st.LastMetrics(r.ID)
 				if err != nil {
@@ -65,13 +80,24 @@ read as one or an unknown --experiment exits with status 2.`,
 				for _, k := range lsMetrics {
 					fmt.Fprintf(tw, "\t%s", metricText(last, k))
 				}
-				fmt.Fprintf(tw, "\t%s\n", duration(r, live))
+				fmt.Fprintf(tw, "\t%s\t%s", duration(r, live), tagsText(tags[r.ID]))
+				if allVersions {
+					if versions[r.Experiment] == nil {
+						if versions[r.Experiment], err = st.RunVersions(r.Experiment); err != nil {
+							return failed(err)
+						}
+					}
+					vs := versionsText(versions[r.Experiment][r.ConfigHash])
+					fmt.Fprintf(tw, "\t%s", strings.TrimPrefix(strings.TrimPrefix(vs, "versions "), "version "))
+				}
+				fmt.Fprintln(tw)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&f.Experiment, "experiment", "", "only the runs of this experiment")
+	cmd.Flags().BoolVar(&allVersions, "all-versions", false, "list the runs of every version of the experiments, not only the current one")
 	cmd.Flags().StringVar(&f.Status, "status", "", "only the runs with this status: pending, running, done, failed or interrupted")
 	return cmd
 }

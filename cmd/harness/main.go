@@ -66,7 +66,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newRunCmd(), newWorkerCmd(), newLsCmd(), newShowCmd(), newCompareCmd(), newExportCmd(), newDevicesCmd(), newReportCmd(), newBenchCmd())
+	root.AddCommand(newParamsCmd(), newParityCmd(), newConvertCmd(), newRunCmd(), newWorkerCmd(), newLsCmd(), newShowCmd(), newCompareCmd(), newExportCmd(), newDevicesCmd(), newReportCmd(), newBenchCmd(), newRmCmd(), newTagCmd(), newNoteCmd())
 	return root
 }
 

@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 	var (
 		db, out     string
 		sets        []string
+		sweeps      []string
 		workers     int
 		runsPerGPU  int
 		dryRun      bool
@@ -39,12 +40,22 @@ left running by a harness that is gone (its process dead on this host, or its
 heartbeat older than a minute on another). Runs another live harness process is
 executing are waited for. Each run trains in a worker process of its own;
 checkpoints, artifacts and the worker's log go to
-OUT/<experiment>/<store id>-<run id>/.
+OUT/<experiment>/<store id>-<run id>/. The store records each run's
+directory: a run resumed or taken over by a harness with another --out
+continues in the directory of its checkpoint while that still exists.
 
 A run fails by its own fault only (a diverging loss, a bug, invalid data); a
 worker killed by a signal, an I/O error or a full disk leaves it interrupted,
 and the next run of the same file resumes it. A full disk also stops the
 starting of new runs.
+
+--sweep KEY=V1,V2,... adds an ablation axis of KEY without editing the file,
+innermost (after the file's axes), for every variant; on a key the file
+already ablates, it replaces that axis's values (keeping its name and
+variants) and says so. Its values are read as --set reads one, with the key's
+type; KEY={ log_uniform = [1e-4, 1e-2], count = 8 } samples them as a file's
+values table does. Repeatable; the runs it makes are named and stored as if
+the file had the axis.
 
 Every problem with the file, the overrides, the datasets, the names (the
 experiment's names a directory under --out), --out and the store is reported
@@ -53,7 +64,17 @@ This build computes on the CPU only: runs use CPU slots, as many at once as
 --workers says, by default as many as the cores allow given each run's
 train.threads. train.device = "cuda" is refused until the CUDA executor
 exists; "auto" runs on the CPU, and the harness says why. --dry-run shows
-each run's device.
+each run's device and status.
+
+The store keeps every version of the file: each distinct text, with the
+--set overrides, is a version, and a run whose configuration is unchanged
+between versions belongs to both. Before it starts, run says which version
+the file is and what changed from the version before: runs added, runs no
+longer in the file (kept in the store: ls, show and report show the current
+version's runs unless given --all-versions), runs unchanged. --dry-run says
+so too, and gives each run's status: new, done, failed, interrupted
+(resumable), resumable (owner gone) or running; it reads the store, if there
+is one, without writing to it.
 
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
@@ -65,7 +86,9 @@ its directory, another program's or of a newer schema), 130 (143) stopped by
 SIGINT (SIGTERM).`,
 		Example: `  harness run experiments/mask_ratio.toml
   harness run experiments/mask_ratio.toml --dry-run
-  harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs`,
+  harness run experiments/mask_ratio.toml --set train.steps=200 --workers 2 --db runs.db --out runs
+  harness run experiments/mask_ratio.toml --sweep train.blr=1e-3,4e-3 --dry-run
+  harness run experiments/ista_step.toml --sweep 'model.step_size={ log_uniform = [0.01, 1], count = 4 }'`,
 		Args: keyValueArgs(&sets, cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if workers < 0 {
@@ -74,9 +97,12 @@ SIGINT (SIGTERM).`,
 			if runsPerGPU < 0 {
 				return invalid(fmt.Errorf("--runs-per-gpu: must be >= 0, got %d", runsPerGPU))
 			}
-			x, runs, err := ablations.Load(args[0], sets)
+			x, runs, err := ablations.LoadWith(args[0], ablations.Options{Sets: sets, Sweeps: sweeps})
 			if err != nil {
 				return invalid(err)
+			}
+			for _, n := range x.Notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 			}
 			jobs, err := runner.Plan(runs)
 			if err != nil {
@@ -92,26 +118,49 @@ SIGINT (SIGTERM).`,
 			if err != nil {
 				return invalid(err)
 			}
+			overrides := versionOverrides(sets, sweeps)
 			if dryRun {
-				printPlan(cmd.OutOrStdout(), x, jobs, placeRuns(jobs, cuda, runsPerGPU, workers), note)
+				c, statuses, err := planStatuses(db, x.Name, x.Text, overrides, retryFailed, jobs)
+				if err != nil {
+					return err
+				}
+				w := cmd.OutOrStdout()
+				fmt.Fprintln(w, describeChange(c))
+				printPlan(w, x, jobs, statuses, placeRuns(jobs, cuda, runsPerGPU, workers), note)
 				return nil
 			}
-			return execute(cmd, x, jobs, db, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
+			return execute(cmd, x, jobs, db, overrides, note, runner.Options{Out: out, Workers: workers, RetryFailed: retryFailed})
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&out, "out", "out", "where runs keep checkpoints, artifacts and logs")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a key of every run, as KEY=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&sweeps, "sweep", nil, "add an ablation axis, as KEY=V1,V2,... or KEY={ uniform = [A, B], count = N } (repeatable; replaces the file's axis of KEY)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "runs at once; 0: as many as the cores allow")
 	cmd.Flags().IntVar(&runsPerGPU, "runs-per-gpu", 0, "runs at once on one GPU; 0: as many as fit its memory, at most 8 (no effect until the CUDA executor exists)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the runs with their parameter counts, and do nothing else")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the version and the runs with their status and parameter counts, and do nothing else")
 	cmd.Flags().BoolVar(&retryFailed, "retry-failed", false, "execute again the runs that failed before")
 	return cmd
 }
 
+// versionOverrides are the command line's changes to the file that make a
+// version of their own: each --set as KEY=VALUE, then each --sweep as
+// "--sweep KEY=VALUES", since a sweep changes the runs as an axis of the
+// file would.
+func versionOverrides(sets, sweeps []string) []string {
+	out := append([]string(nil), sets...)
+	for _, s := range sweeps {
+		out = append(out, "--sweep "+s)
+	}
+	return out
+}
+
 // execute runs the jobs of x in the store at db, first noting where they
 // compute and why.
-func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db, note string, opt runner.Options) error {
+//
+// It first records the file, with the overrides, as a version of the
+// experiment and says how its runs differ from the version before.
+func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db string, overrides []string, note string, opt runner.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return failed(fmt.Errorf("find the harness binary for the workers: %w", err))
@@ -122,6 +171,11 @@ func execute(cmd *cobra.Command, x *ablations.Experiment, jobs []runner.Job, db,
 	}
 	defer st.Close()
 	w := cmd.OutOrStdout()
+	change, err := st.PutVersion(x.Name, x.Description, x.Text, overrides, versionRuns(jobs))
+	if err != nil {
+		return failed(err)
+	}
+	fmt.Fprintln(w, describeChange(change))
 	ctx, kill, stop := runner.OnSignals(cmd.Context())
 	defer stop()
 	opt.Worker = []string{exe, "worker"}
@@ -184,12 +238,12 @@ func summarize(w io.Writer, x *ablations.Experiment, outcomes []runner.Outcome) 
 
 // printPlan prints the runs of a dry run, where each would compute, and
 // the note on why.
-func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, p runner.Placement, note string) {
+func printPlan(w io.Writer, x *ablations.Experiment, jobs []runner.Job, statuses []string, p runner.Placement, note string) {
 	fmt.Fprintf(w, "experiment %s: %d runs\n", x.Name, len(jobs))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tarch\tsteps\tparams total\ttrainable\tdevice")
+	fmt.Fprintln(tw, "run\tstatus\tarch\tsteps\tparams total\ttrainable\tdevice")
 	for i, j := range jobs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", j.Run.Name, j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Run.Name, statuses[i], j.Run.Spec.Model.Arch, j.Run.Spec.Train.Steps,
 			numfmt.Thousands(j.Params.Total), numfmt.Thousands(j.Params.Trainable), p.Places[i].Device)
 	}
 	tw.Flush()

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,10 +70,14 @@ func mae(t *testing.T, dir string) string {
 	return writeExperiment(t, dir, "[0]", "MAE", `{ "model.arch" = "vit" }`)
 }
 
+// harnessBinary is the harness binary the process tests run: this test
+// binary, unless the soak built one.
+var harnessBinary = os.Args[0]
+
 // command returns the harness command line args, run in dir, in a process
 // group of its own.
 func command(dir string, args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(harnessBinary, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), asHarness+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -346,14 +352,8 @@ func TestKilledHarnessResumes(t *testing.T) {
 	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
 		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
 	}
-	got, want := metrics(t, dir), metrics(t, fresh)
-	if len(got) != len(want) {
-		t.Errorf("%d metrics, want %d as in a fresh store", len(got), len(want))
-	}
-	for k, w := range want {
-		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
-			t.Errorf("%s = %v, want %v as in a fresh store", k, g, w)
-		}
+	for _, d := range metricDiffs(metrics(t, dir), metrics(t, fresh)) {
+		t.Errorf("%s, as in a fresh store", d)
 	}
 }
 
@@ -557,13 +557,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-// --dry-run lists the runs with their parameter counts and opens no store.
+// --dry-run lists the runs with their status and parameter counts and
+// makes no store.
 func TestDryRun(t *testing.T) {
 	dir := t.TempDir()
 	path := mae(t, dir)
 	db := filepath.Join(dir, "harness.db")
 	code, out, stderr := harness("run", path, "--dry-run", "--db", db)
-	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +vit +40 +7,536 +7,376 +cpu$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^MAE/seed=0 +new +vit +40 +7,536 +7,376 +cpu$`).MatchString(out) {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
 	}
 	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
@@ -591,25 +592,42 @@ func checkUnbroken(t *testing.T, dir string, exp func(t *testing.T, dir string) 
 	if code, out, stderr := runHarness(t, fresh, "run", "tiny.toml"); code != 0 {
 		t.Fatalf("fresh: exit %d\n%s%s", code, out, stderr)
 	}
-	got, want := metrics(t, dir), metrics(t, fresh)
-	if len(got) != len(want) {
-		t.Errorf("%d metrics, want %d as in an unbroken run", len(got), len(want))
+	for _, d := range metricDiffs(metrics(t, dir), metrics(t, fresh)) {
+		t.Errorf("%s, as in an unbroken run", d)
 	}
-	for k, w := range want {
+}
+
+// metricDiffs says how the metrics got (as metrics reads them) differ from
+// want, bit for bit: a count that differs, and each value missing or not
+// the same bits.
+func metricDiffs(got, want map[string]float64) []string {
+	var diffs []string
+	if len(got) != len(want) {
+		diffs = append(diffs, fmt.Sprintf("%d metrics, want %d", len(got), len(want)))
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		w := want[k]
 		if g, ok := got[k]; !ok || math.Float64bits(g) != math.Float64bits(w) {
-			t.Errorf("%s = %v, want %v as in an unbroken run", k, g, w)
+			diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", k, g, w))
 		}
 	}
+	return diffs
 }
 
 // workerOf returns the pid of the worker process, the child, of the
 // harness process pid.
 func workerOf(t *testing.T, pid int) int {
 	t.Helper()
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		t.Fatal(err)
+	child, ok := childOf(pid)
+	if !ok {
+		t.Fatalf("harness %d has no worker process", pid)
 	}
+	return child
+}
+
+// childOf returns the pid of a child of the process pid, if it has one.
+func childOf(pid int) (int, bool) {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -620,11 +638,10 @@ func workerOf(t *testing.T, pid int) int {
 		if len(fields) > 1 && fields[1] == fmt.Sprint(pid) {
 			var child int
 			fmt.Sscan(strings.TrimPrefix(filepath.Dir(path), "/proc/"), &child)
-			return child
+			return child, true
 		}
 	}
-	t.Fatalf("harness %d has no worker process", pid)
-	return 0
+	return 0, false
 }
 
 // dead reports whether the process pid is gone: no such process, or a
@@ -702,15 +719,21 @@ func TestConcurrentHarnessesOwnOut(t *testing.T) {
 
 // A harness SIGKILLed alone, its worker left behind, is gone: its worker
 // dies with it, harness ls says so, and a harness started anywhere takes
-// the run over and completes it as if it had never stopped.
+// the run over and completes it as if it had never stopped, resuming from
+// the checkpoint in the run's directory wherever it is (harness show names
+// it), or, if that directory is gone, starting afresh in its own --out and
+// saying why in the run's log.
 func TestTakeoverOfKilledHarness(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		workdir string // of the second harness
+		moved   bool   // the first harness's out/ is moved away before the takeover
 		resumes bool   // from the first harness's checkpoint
+		dir     string // the run's directory after the takeover, under root
 	}{
-		{"same directory", "a", true},
-		{"another directory", "b", false},
+		{"same directory", "a", false, true, "a/out"},
+		{"another directory", "b", false, true, "a/out"},
+		{"another directory, the first's out moved away", "b", true, false, "b/out"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -740,6 +763,12 @@ func TestTakeoverOfKilledHarness(t *testing.T) {
 			if got := lsStatus(t, db, 1); got != "running (owner gone)" {
 				t.Errorf("ls of a killed harness's run: %q, want running (owner gone)\n%s", got, out)
 			}
+			moved := filepath.Join(root, "a", "moved")
+			if tt.moved {
+				if err := os.Rename(filepath.Join(root, "a", "out"), moved); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			code, again, stderr := runHarness(t, filepath.Join(root, tt.workdir), "run", "tiny.toml", "--db", db)
 			if code != 0 || !strings.Contains(again, "run 1 CRATE-MAE/seed=0: started on cpu") || !strings.Contains(again, "taken over from a harness that is gone") {
@@ -749,8 +778,25 @@ func TestTakeoverOfKilledHarness(t *testing.T) {
 				t.Errorf("resumed %v, want %v\n%s", resumed, tt.resumes, again)
 			}
 			checkAllDone(t, root, 2)
-			if n := starts(t, root, 1, filepath.Join(root, "a", "out"), filepath.Join(root, "b", "out")); n != 2 {
+			outs := []string{filepath.Join(root, "a", "out"), moved, filepath.Join(root, "b", "out")}
+			if n := starts(t, root, 1, outs...); n != 2 {
 				t.Errorf("run 1 started %d times, want 2", n)
+			}
+			dirs := runDirs(t, 1, filepath.Join(root, tt.dir))
+			if len(dirs) != 1 {
+				t.Fatalf("run 1's directories under %s: %v, want one", tt.dir, dirs)
+			}
+			if code, out, _ := harness("show", "--db", db, "1"); code != 0 || !regexp.MustCompile(`(?m)^directory +`+regexp.QuoteMeta(dirs[0])+`$`).MatchString(out) {
+				t.Errorf("show does not name run 1's directory %s: exit %d\n%s", dirs[0], code, out)
+			}
+			if tt.moved {
+				b, err := os.ReadFile(filepath.Join(dirs[0], "log.txt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), "is not used (it does not exist)") {
+					t.Errorf("the run's log does not say why its recorded directory is not used:\n%s", b)
+				}
 			}
 			checkUnbroken(t, root, mae)
 		})

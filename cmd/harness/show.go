@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -16,13 +17,18 @@ import (
 
 func newShowCmd() *cobra.Command {
 	var db, experiment string
+	var allVersions bool
 	cmd := &cobra.Command{
 		Use:   "show RUN",
-		Short: "Show a run: configuration, provenance, final metrics and artifacts",
-		Long: `RUN is a run's id or its name; a name means the newest run of that name, in
---experiment if given.`,
+		Short: "Show a run: configuration, provenance, versions, tags, notes, final metrics and artifacts",
+		Long: `RUN is a run's id or its name. A name means the run of that name in the
+current version of its experiment (--experiment, or the one experiment with a
+run of that name); show says so when other versions have a run of that name
+too. With --all-versions a name means the one run of that name in any
+version; a name several runs have is refused, naming their ids.`,
 		Example: `  harness show 12
-  harness show CRATE-MAE/mask_ratio=0.75/seed=0 --experiment mask_ratio`,
+  harness show CRATE-MAE/mask_ratio=0.75/seed=0 --experiment mask_ratio
+  harness show CRATE-MAE/mask_ratio=0.75/seed=0 --all-versions`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := readStore(db)
@@ -33,9 +39,24 @@ func newShowCmd() *cobra.Command {
 			if err := checkExperiments(st, db, experiment); err != nil {
 				return err
 			}
-			r, err := findRun(st, args[0], experiment)
+			r, note, err := resolveRun(st, args[0], experiment, allVersions)
 			if err != nil {
 				return err
+			}
+			if note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "harness:", note)
+			}
+			versions, err := st.RunVersions(r.Experiment)
+			if err != nil {
+				return failed(err)
+			}
+			tags, err := st.Tags(r.ID)
+			if err != nil {
+				return failed(err)
+			}
+			notes, err := st.Notes(r.ID, "")
+			if err != nil {
+				return failed(err)
 			}
 			spec, err := runner.SpecKeys(r.ConfigJSON)
 			if err != nil {
@@ -50,7 +71,19 @@ func newShowCmd() *cobra.Command {
 				return failed(err)
 			}
 			w := cmd.OutOrStdout()
-			writeRun(w, r)
+			inVersions := versionsText(versions[r.ConfigHash])
+			if cur, err := st.CurrentVersion(r.Experiment); err == nil && !slices.Contains(versions[r.ConfigHash], cur.Number) {
+				inVersions += fmt.Sprintf(" (not in the current version, %d)", cur.Number)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return failed(err)
+			}
+			writeRun(w, r, [2]string{"versions", inVersions}, [2]string{"tags", tagsText(tags[r.ID])})
+			if len(notes) > 0 {
+				fmt.Fprintln(w, "notes:")
+				for _, n := range notes {
+					fmt.Fprintf(w, "  %s  %s\n", n.CreatedAt.Format(time.RFC3339), n.Text)
+				}
+			}
 			fmt.Fprintln(w, "config:")
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			for _, k := range runner.SortedKeys(spec) {
@@ -69,24 +102,20 @@ func newShowCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&db, "db", "harness.db", "the store, an SQLite file")
 	cmd.Flags().StringVar(&experiment, "experiment", "", "the experiment whose runs names name")
+	cmd.Flags().BoolVar(&allVersions, "all-versions", false, "a name means the one run of that name in any version, not the one of the current version")
 	return cmd
 }
 
-// findRun finds a run by id or name, with bad references as invalid input.
+// findRun finds a run by id or name as show does, in the current version,
+// with bad references as invalid input.
 func findRun(st *store.Store, ref, experiment string) (store.Run, error) {
-	r, err := runner.FindRun(st, ref, experiment)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, runner.ErrAmbiguous) {
-		return store.Run{}, invalid(err)
-	}
-	if err != nil {
-		return store.Run{}, failed(err)
-	}
-	return r, nil
+	r, _, err := resolveRun(st, ref, experiment, false)
+	return r, err
 }
 
 // writeRun prints what the store says of a run besides its configuration
-// and metrics.
-func writeRun(w io.Writer, r store.Run) {
+// and metrics, with the rows extra (key, value) after the others.
+func writeRun(w io.Writer, r store.Run, extra ...[2]string) {
 	live := runner.NewLiveness(runner.CurrentProvenance().Host)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -105,9 +134,15 @@ func writeRun(w io.Writer, r store.Run) {
 	if r.Status == store.StatusRunning && r.Owner.PID > 0 {
 		row("owner", fmt.Sprintf("pid %d on %s, last heartbeat %s", r.Owner.PID, r.Owner.Host, r.Heartbeat.Format(time.RFC3339)))
 	}
+	if r.Dir != "" {
+		row("directory", r.Dir)
+	}
 	row("host", r.Host)
 	row("code version", r.CodeVersion)
 	row("command", r.Command)
+	for _, e := range extra {
+		row(e[0], e[1])
+	}
 	tw.Flush()
 	if r.Error != "" {
 		fmt.Fprintf(w, "error:\n%s\n", r.Error)
