@@ -27,7 +27,7 @@ func TestTerminalProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	socket := fmt.Sprintf("harness-test-%d", os.Getpid())
+	socket := fmt.Sprintf("harness-test-%d-%d", os.Getpid(), time.Now().UnixNano()) // a server of its own
 	tmux := func(args ...string) (string, error) {
 		out, err := exec.Command("tmux", append([]string{"-L", socket}, args...)...).CombinedOutput()
 		return string(out), err
