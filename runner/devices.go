@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
-
 	"harness/cuda"
 	"harness/training"
 )
@@ -69,37 +67,13 @@ func Discover() Devices {
 
 // nvmlGPUs asks NVML for every GPU and the driver version.
 func nvmlGPUs() ([]GPU, string, error) {
-	if ret := nvml.Init(); ret != nvml.SUCCESS {
-		return nil, "", fmt.Errorf("NVML: %v", ret)
+	driver, devs, err := cuda.NVML()
+	if err != nil {
+		return nil, "", err
 	}
-	defer nvml.Shutdown()
-	driver, ret := nvml.SystemGetDriverVersion()
-	if ret != nvml.SUCCESS {
-		return nil, "", fmt.Errorf("NVML: driver version: %v", ret)
-	}
-	n, ret := nvml.DeviceGetCount()
-	if ret != nvml.SUCCESS {
-		return nil, "", fmt.Errorf("NVML: count devices: %v", ret)
-	}
-	gpus := make([]GPU, n)
-	for i := range gpus {
-		dev, ret := nvml.DeviceGetHandleByIndex(i)
-		if ret != nvml.SUCCESS {
-			return nil, "", fmt.Errorf("NVML: device %d: %v", i, ret)
-		}
-		g := GPU{Index: i}
-		if g.Name, ret = dev.GetName(); ret != nvml.SUCCESS {
-			return nil, "", fmt.Errorf("NVML: device %d: name: %v", i, ret)
-		}
-		if g.UUID, ret = dev.GetUUID(); ret != nvml.SUCCESS {
-			return nil, "", fmt.Errorf("NVML: device %d: UUID: %v", i, ret)
-		}
-		mem, ret := dev.GetMemoryInfo()
-		if ret != nvml.SUCCESS {
-			return nil, "", fmt.Errorf("NVML: device %d: memory: %v", i, ret)
-		}
-		g.Memory = mem.Total
-		gpus[i] = g
+	gpus := make([]GPU, len(devs))
+	for i, d := range devs {
+		gpus[i] = GPU{Index: i, Name: d.Name, UUID: d.UUID, Memory: d.Memory}
 	}
 	return gpus, driver, nil
 }

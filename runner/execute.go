@@ -37,7 +37,10 @@ type execution struct {
 	slot     int
 	threads  int
 	progress Progress
-	rewound  bool // metrics past the worker's starting point are deleted
+	// provenance is the harness's, which a worker's code is compared with.
+	provenance Provenance
+	log        io.Writer // the run's log, once open
+	rewound    bool      // metrics past the worker's starting point are deleted
 	// noSpace is set when the run stopped on a full disk.
 	noSpace bool
 }
@@ -66,6 +69,7 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 		return e.finishEnv(fmt.Errorf("open the run's log: %w", err), "")
 	}
 	defer logf.Close()
+	e.log = logf
 	fi, err := logf.Stat()
 	if err != nil {
 		return e.finishEnv(fmt.Errorf("open the run's log: %w", err), "")
@@ -81,7 +85,8 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 	cmd := exec.Command(worker[0], append(worker[1:], e.dir)...)
 	cmd.Env = append(os.Environ(),
 		"GOMAXPROCS="+strconv.Itoa(e.threads),
-		"OPENBLAS_NUM_THREADS="+strconv.Itoa(e.threads))
+		"OPENBLAS_NUM_THREADS="+strconv.Itoa(e.threads),
+		ProtocolEnv+"="+strconv.Itoa(Protocol))
 	cmd.Stderr = logf
 	// The worker dies with the harness, whose claim it executes.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -97,7 +102,8 @@ func (e *execution) execute(ctx context.Context, worker []string, kill <-chan st
 		return e.finishEnv(fmt.Errorf("start the worker: %w", err), "")
 	}
 	e.progress.Started(e.slot, Started{ID: id, Name: e.job.Run.Name, Steps: e.job.Run.Spec.Train.Steps,
-		Device: e.h.run.Device, Stale: e.h.stale})
+		EvalEvery: e.job.Run.Spec.Train.EvalEvery, Device: e.h.run.Device, Stale: e.h.stale,
+		Attempt: e.h.run.Attempts, Spent: e.h.run.Spent})
 
 	exited := make(chan struct{})
 	lost := make(chan struct{})
@@ -273,10 +279,43 @@ func (e *execution) record(ev Event) error {
 		}
 	case EventArtifact:
 		return held.AddArtifact(ev.Kind, ev.Path)
+	case EventWorker:
+		return e.worker(ev)
+	case EventEvaluating:
+		e.progress.Evaluating(e.slot, ev.Step)
+	case EventEvaluated:
+		e.progress.Evaluated(e.slot, ev.Step)
 	default:
 		return fmt.Errorf("unknown event %q", ev.Event)
 	}
 	return nil
+}
+
+// worker compares the code a worker says it runs with this process's, and
+// warns, on the screen and in the run's log, when the two differ: the
+// harness binary was replaced since this process started (workers execute
+// the binary on disk), and the run trains with code other than the one
+// the store records for it.
+func (e *execution) worker(ev Event) error {
+	p := e.provenance
+	differs := ev.Build != p.Build
+	if ev.Build == "" || p.Build == "" {
+		differs = ev.Version != p.CodeVersion
+	}
+	if !differs {
+		return nil
+	}
+	v := ev.Version
+	if v == p.CodeVersion {
+		v += ", another build than its harness's"
+	}
+	msg := fmt.Sprintf("run %d (%s): warning: its worker runs another build of the harness (code version %s, build %s) than this harness (code version %s, build %s): the binary was replaced since the harness started; the run is recorded with code version %q",
+		e.h.run.ID, e.job.Run.Name, ev.Version, ev.Build, p.CodeVersion, p.Build, v)
+	if e.log != nil {
+		fmt.Fprintln(e.log, msg)
+	}
+	e.progress.Note(msg)
+	return e.h.held.SetCodeVersion(v)
 }
 
 // finish records how the run ended, appending the log's last lines to the

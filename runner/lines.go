@@ -9,22 +9,15 @@ import (
 	"harness/store"
 )
 
-// lines is the Progress of a log: one line per event.
+// lines is the Progress of a log: one line per event, and the experiment's
+// line after each run's end.
 type lines struct {
-	mu    sync.Mutex
-	w     io.Writer
-	slots map[int]*lineSlot
+	mu sync.Mutex
+	w  io.Writer
+	t  *tracker
 }
 
-// lineSlot is the run a slot executes.
-type lineSlot struct {
-	Started
-	began time.Time // when the slot started the run
-	start time.Time // when training started or resumed, at step from
-	from  int
-}
-
-func newLines(w io.Writer) *lines { return &lines{w: w, slots: map[int]*lineSlot{}} }
+func newLines(w io.Writer) *lines { return &lines{w: w, t: newTracker()} }
 
 func (l *lines) println(s string) {
 	l.mu.Lock()
@@ -32,42 +25,71 @@ func (l *lines) println(s string) {
 	fmt.Fprintln(l.w, s)
 }
 
-func (l *lines) Note(msg string)       { l.println(msg) }
-func (l *lines) Skipped(run store.Run) { l.println(skippedLine(run)) }
+func (l *lines) Note(msg string) { l.println(msg) }
+
+func (l *lines) Planned(p Overview) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t.planned(p)
+}
+
+func (l *lines) Skipped(run store.Run) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t.skipped(run)
+	fmt.Fprintln(l.w, skippedLine(run))
+}
 
 func (l *lines) Started(slot int, s Started) {
 	l.mu.Lock()
-	now := time.Now()
-	l.slots[slot] = &lineSlot{Started: s, began: now, start: now}
-	l.mu.Unlock()
-	l.println(startedLine(s))
+	defer l.mu.Unlock()
+	l.t.start(slot, s, time.Now())
+	fmt.Fprintln(l.w, startedLine(s))
 }
 
 func (l *lines) Resumed(slot, step int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.slots[slot]
-	s.from, s.start = step, time.Now()
-	fmt.Fprintf(l.w, "%s: resumed from the checkpoint at step %d\n", runLabel(s.ID, s.Name), step)
+	if r := l.t.resumed(slot, step); r != nil {
+		fmt.Fprintln(l.w, resumedLine(r.Started, step))
+	}
+}
+
+func (l *lines) Evaluating(slot, step int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.t.evaluating(slot, step, time.Now()); r != nil {
+		fmt.Fprintf(l.w, "%s: evaluating at step %d\n", runLabel(r.ID, r.Name), step)
+	}
+}
+
+func (l *lines) Evaluated(slot, step int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t.evaluated(slot, time.Now())
 }
 
 func (l *lines) Logged(slot, step int, loss float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.slots[slot]
-	fmt.Fprintf(l.w, "%s: step %d/%d loss %s eta %s\n", runLabel(s.ID, s.Name), step, s.Steps,
-		formatLoss(loss), eta(s.start, s.from, step, s.Steps))
+	now := time.Now()
+	r := l.t.logged(slot, step, loss, now)
+	if r == nil {
+		return
+	}
+	eta := "-"
+	if d, ok := l.t.eta(r, now); ok {
+		eta = formatETA(d)
+	}
+	fmt.Fprintf(l.w, "%s: step %d/%d loss %s eta %s\n", runLabel(r.ID, r.Name), step, r.Steps, formatLoss(loss), eta)
 }
 
 func (l *lines) Ended(slot int, o Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var took time.Duration
-	if s := l.slots[slot]; s != nil {
-		took = time.Since(s.began)
-	}
-	delete(l.slots, slot)
-	fmt.Fprintln(l.w, endedLine(o, took))
+	now := time.Now()
+	fmt.Fprintln(l.w, endedLine(o, l.t.ended(slot, o), now))
+	fmt.Fprintln(l.w, l.t.experimentLine(now, l.t.settled()))
 }
 
 func (l *lines) Close() {}

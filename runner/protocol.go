@@ -7,12 +7,27 @@ import (
 	"strconv"
 )
 
+// ProtocolEnv is the variable of its environment in which the parent
+// tells a worker the newest protocol it speaks; unset, protocol 1. A
+// worker sends the events of a later protocol only to a parent that
+// speaks it, so that a harness binary replaced during an experiment (its
+// workers are the new binary) still understands them.
+const ProtocolEnv = "HARNESS_PROTOCOL"
+
+// Protocol is the newest protocol this code speaks. Protocol 2 adds
+// EventWorker, first, and EventEvaluating and EventEvaluated.
+const Protocol = 2
+
 // Event kinds, the values of Event.Event.
 const (
 	EventResumed  = "resumed"  // Step: the run continues from the checkpoint after this step
 	EventMetrics  = "metrics"  // Step, Values: figures at a step
 	EventArtifact = "artifact" // Kind, Path: a file the run wrote
-	EventEnd      = "end"      // Status, Error: the last event of a worker
+	// Since protocol 2, sent only to a parent that set ProtocolEnv:
+	EventWorker     = "worker"     // Version, Build: the worker's code, its first event
+	EventEvaluating = "evaluating" // Step: an evaluation at this step begins
+	EventEvaluated  = "evaluated"  // Step: the evaluation at this step ended
+	EventEnd        = "end"        // Status, Error: the last event of a worker
 )
 
 // An Event is one line a worker writes to the parent.
@@ -29,6 +44,10 @@ type Event struct {
 	// Fault, on a failed end, says the failure is the environment's, not
 	// the run's: one of the Fault constants; "" for the run's own fault.
 	Fault string `json:"fault,omitempty"`
+	// Version and Build, of EventWorker, are the worker's code version
+	// (see Provenance) and the build ID of its binary.
+	Version string `json:"version,omitempty"`
+	Build   string `json:"build,omitempty"`
 }
 
 // Faults of the environment, the values of Event.Fault. A run that fails

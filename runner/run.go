@@ -104,12 +104,25 @@ func Run(ctx context.Context, st *store.Store, x *ablations.Experiment, jobs []J
 	}
 	opt.Progress.Note(fmt.Sprintf("%s: %d runs, %d at once on the CPU; run directories in %s",
 		x.Name, len(jobs), workers, experimentDir(out, x.Name)))
+	opt.Progress.Planned(overview(x.Name, jobs, workers))
 	var wg sync.WaitGroup
 	for slot := range workers {
 		wg.Go(func() { s.serve(ctx, claiming, slot) })
 	}
 	wg.Wait()
 	return s.outcomes, s.err
+}
+
+// overview is what the jobs of experiment name have to do, for the
+// Progress.
+func overview(name string, jobs []Job, workers int) Overview {
+	o := Overview{Experiment: name, Runs: len(jobs), Workers: workers}
+	for _, j := range jobs {
+		c := j.Run.Spec.Train
+		o.Steps += c.Steps
+		o.Evals += 1 + evalsAfter(0, c.Steps, c.EvalEvery)
+	}
+	return o
 }
 
 // scheduler hands the jobs of Run to the slots.
@@ -186,7 +199,7 @@ func (s *scheduler) try(ctx context.Context, slot, i int) (bool, error) {
 		return true, nil
 	}
 	e := &execution{st: s.st, job: j, h: h, dir: h.run.Dir, marker: markerOf(s.storeID, h.run),
-		slot: slot, threads: threads, progress: s.opt.Progress}
+		slot: slot, threads: threads, progress: s.opt.Progress, provenance: p}
 	o, err := e.execute(ctx, s.opt.Worker, s.opt.Kill)
 	s.setOutcome(i, o)
 	if err == nil && e.noSpace {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"harness/ablations"
@@ -49,7 +50,15 @@ func Work(ctx context.Context, dir string, in io.Reader, out, log io.Writer) err
 	fmt.Fprintf(log, "worker %d: run %s in %s, GOMAXPROCS=%d OPENBLAS_NUM_THREADS=%s\n",
 		os.Getpid(), run.Name, dir, runtime.GOMAXPROCS(0), os.Getenv("OPENBLAS_NUM_THREADS"))
 	s := &sink{enc: json.NewEncoder(out), acks: dec, log: log}
-	err := training.Train(ctx, run.Spec, dir, s)
+	var err error
+	if p, _ := strconv.Atoi(os.Getenv(ProtocolEnv)); p >= 2 {
+		// the parent speaks protocol 2: say which code this worker runs
+		s.evals = true
+		err = s.send(Event{Event: EventWorker, Version: CodeVersion(), Build: BuildID()})
+	}
+	if err == nil {
+		err = training.Train(ctx, run.Spec, dir, s)
+	}
 	end := Event{Event: EventEnd, Status: store.StatusDone}
 	switch {
 	case err == nil:
@@ -89,9 +98,24 @@ func faultOf(err error) string {
 // sink is the training.Sink of a worker: it sends each event to the parent
 // and returns once the parent has recorded it.
 type sink struct {
-	enc  *json.Encoder
-	acks *json.Decoder
-	log  io.Writer
+	enc   *json.Encoder
+	acks  *json.Decoder
+	log   io.Writer
+	evals bool // send EventEvaluating and EventEvaluated (protocol 2)
+}
+
+func (s *sink) Evaluating(step int) error {
+	if !s.evals {
+		return nil
+	}
+	return s.send(Event{Event: EventEvaluating, Step: step})
+}
+
+func (s *sink) Evaluated(step int) error {
+	if !s.evals {
+		return nil
+	}
+	return s.send(Event{Event: EventEvaluated, Step: step})
 }
 
 func (s *sink) Resumed(step int) error {

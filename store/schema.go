@@ -147,4 +147,17 @@ BEGIN
 	WHERE id = NEW.id;
 END;
 `,
+	// Version 5: the time a run took over all its attempts. attempts counts
+	// the claims that executed the run; spent_seconds is the time its
+	// attempts that ended took (from started_at to finished_at, or to the
+	// last heartbeat of an owner found gone). A run's total time is
+	// spent_seconds once it ended, plus the time since started_at while it
+	// runs. Runs already there count one attempt, of their last start.
+	`
+ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN spent_seconds REAL NOT NULL DEFAULT 0;
+UPDATE runs SET attempts = 1,
+	spent_seconds = coalesce(max(0, (julianday(finished_at) - julianday(started_at)) * 86400), 0)
+WHERE started_at IS NOT NULL;
+`,
 }

@@ -9,7 +9,7 @@
 //	     params_total, params_trainable, started_at, finished_at, error,
 //	     host, code_version, command,
 //	     owner_host, owner_pid, owner_start, owner_token, heartbeat_at,
-//	     run_dir)
+//	     run_dir, attempts, spent_seconds)
 //	metrics(run_id, step, key, value, wall_time)
 //	artifacts(run_id, kind, path, created_at)
 //	experiment_versions(experiment, version, toml_text, overrides, hash, created_at)
@@ -49,6 +49,10 @@
 // name its last owner. run_dir is the absolute path of the directory that
 // the run's last claim keeps its checkpoint, artifacts and log in (empty if
 // none was recorded).
+//
+// attempts counts the claims that executed a run, and spent_seconds is the
+// time the attempts that ended took: from started_at to finished_at, or to
+// the last heartbeat of an owner found gone when the run is taken over.
 //
 // meta holds the store's identity, store_id: random hex drawn when the
 // schema is created (see [Store.ID]); and max_deleted_run_id, the highest
@@ -138,7 +142,11 @@ type Run struct {
 	Heartbeat       time.Time // the owner's last sign of life; zero if none
 	// Dir is the directory the run's last claim recorded for its
 	// checkpoint, artifacts and log; "" if none.
-	Dir string
+	Dir      string
+	Attempts int // claims that executed the run, the current one included
+	// Spent is the time the run's attempts that ended took, the current
+	// one left out while the run is running.
+	Spent time.Duration
 }
 
 // An Owner is the process that claimed a run, and the claim.
@@ -411,19 +419,23 @@ FROM experiments ORDER BY name`)
 const runColumns = `id, experiment, name, config_json, config_hash, status, seed, device,
 	params_total, params_trainable, started_at, finished_at, error,
 	host, code_version, command,
-	owner_host, owner_pid, owner_start, owner_token, heartbeat_at, run_dir`
+	owner_host, owner_pid, owner_start, owner_token, heartbeat_at, run_dir,
+	attempts, spent_seconds`
 
 // scanRun scans a row of runColumns.
 func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	var r Run
 	var started, finished, heartbeat sql.NullString
+	var spent float64
 	err := row.Scan(&r.ID, &r.Experiment, &r.Name, &r.ConfigJSON, &r.ConfigHash, &r.Status,
 		&r.Seed, &r.Device, &r.ParamsTotal, &r.ParamsTrainable, &started, &finished, &r.Error,
 		&r.Host, &r.CodeVersion, &r.Command,
-		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat, &r.Dir)
+		&r.Owner.Host, &r.Owner.PID, &r.Owner.Start, &r.Owner.Token, &heartbeat, &r.Dir,
+		&r.Attempts, &spent)
 	if err != nil {
 		return Run{}, err
 	}
+	r.Spent = time.Duration(spent * float64(time.Second))
 	if r.Heartbeat, err = parseTime(heartbeat); err != nil {
 		return Run{}, fmt.Errorf("run %d: heartbeat_at: %w", r.ID, err)
 	}
@@ -552,6 +564,7 @@ WHERE experiment = ? AND config_hash = ?`, r.Experiment, r.ConfigHash))
 	status = 'running', device = ?, params_total = ?, params_trainable = ?,
 	host = ?, code_version = ?, command = ?,
 	started_at = ?, finished_at = NULL, error = '',
+	attempts = attempts + 1, spent_seconds = spent_seconds + `+attemptTook("heartbeat_at")+`,
 	owner_host = ?, owner_pid = ?, owner_start = ?, owner_token = ?, heartbeat_at = ?,
 	run_dir = ?
 WHERE id = ? AND status = ? AND owner_token = ?
@@ -627,6 +640,15 @@ func (h *Held) Heartbeat() error {
 	})
 }
 
+// SetCodeVersion records the code version the held run is executed with,
+// when it is not the one its claim recorded.
+func (h *Held) SetCodeVersion(v string) error {
+	return h.write("set the code version", func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE runs SET code_version = ? WHERE id = ?`, v, h.id)
+		return err
+	})
+}
+
 // LogMetrics is Store.LogMetrics for the held run.
 func (h *Held) LogMetrics(ms []Metric) error {
 	if err := checkMetrics(h.id, ms); err != nil || len(ms) == 0 {
@@ -658,8 +680,10 @@ func (h *Held) Finish(status, errMsg string) error {
 		return err
 	}
 	return h.write("finish", func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
-			status, errMsg, formatTime(time.Now()), h.id)
+		now := formatTime(time.Now())
+		_, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ?,
+	spent_seconds = spent_seconds + `+attemptTook("?")+` WHERE id = ?`,
+			status, errMsg, now, now, h.id)
 		return err
 	})
 }
@@ -670,8 +694,10 @@ func (s *Store) Finish(runID int64, status string, errMsg string) error {
 	if err := checkFinal(runID, status); err != nil {
 		return err
 	}
-	res, err := s.db.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`,
-		status, errMsg, formatTime(time.Now()), runID)
+	now := formatTime(time.Now())
+	res, err := s.db.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ?,
+	spent_seconds = spent_seconds + `+attemptTook("?")+` WHERE id = ?`,
+		status, errMsg, now, now, runID)
 	if err != nil {
 		return fmt.Errorf("store: finish run %d: %w", runID, err)
 	}
@@ -708,8 +734,9 @@ func (s *Store) MarkInterrupted(runIDs ...int64) error {
 	defer tx.Rollback()
 	now := formatTime(time.Now())
 	for _, id := range runIDs {
-		_, err := tx.Exec(`UPDATE runs SET status = 'interrupted', finished_at = ?
-WHERE id = ? AND status = 'running'`, now, id)
+		_, err := tx.Exec(`UPDATE runs SET status = 'interrupted', finished_at = ?,
+	spent_seconds = spent_seconds + `+attemptTook("?")+`
+WHERE id = ? AND status = 'running'`, now, now, id)
 		if err != nil {
 			return fmt.Errorf("store: mark run %d interrupted: %w", id, err)
 		}
@@ -954,6 +981,13 @@ WHERE run_id = ? ORDER BY rowid`, runID)
 		return nil, fmt.Errorf("store: artifacts of run %d: %w", runID, err)
 	}
 	return arts, nil
+}
+
+// attemptTook is the SQL of the seconds that the current attempt of a run
+// took, which ended at end (SQL of a timestamp), in a statement that
+// updates the run: nothing unless the run is running.
+func attemptTook(end string) string {
+	return `CASE WHEN status = 'running' THEN coalesce(max(0, (julianday(` + end + `) - julianday(started_at)) * 86400), 0) ELSE 0 END`
 }
 
 // formatTime returns t as stored: ISO-8601 UTC text, or NULL if t is zero.

@@ -900,7 +900,7 @@ func TestStoreID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []string{"owner_host", "owner_pid", "owner_start", "owner_token", "heartbeat_at", "run_dir"} {
+	for _, c := range []string{"owner_host", "owner_pid", "owner_start", "owner_token", "heartbeat_at", "run_dir", "attempts", "spent_seconds"} {
 		if _, err := old.db.Exec(`ALTER TABLE runs DROP COLUMN ` + c); err != nil {
 			t.Fatal(err)
 		}
@@ -916,6 +916,59 @@ func TestStoreID(t *testing.T) {
 	}
 	if r, err := old.Run(1); err != nil || r.Status != StatusRunning || r.Owner != (Owner{}) || !r.Heartbeat.IsZero() {
 		t.Errorf("migrated run %+v, %v", r, err)
+	}
+}
+
+// A run's attempts are counted, and the time of those that ended summed:
+// to their finish, or to the last heartbeat of an owner taken over.
+func TestAttemptsAndSpent(t *testing.T) {
+	s, _ := newStore(t)
+	owner := Owner{Host: "node1", PID: 10, Start: "boot:1"}
+	c, err := s.ClaimAs(testRun(1), ClaimOptions{Owner: owner})
+	if err != nil || c.Run.Attempts != 1 || c.Run.Spent != 0 {
+		t.Fatalf("first claim: %+v, %v", c.Run, err)
+	}
+	id := c.Run.ID
+	ago := func(col string, d time.Duration) {
+		t.Helper()
+		if _, err := s.db.Exec(`UPDATE runs SET `+col+` = ? WHERE id = ?`, formatTime(time.Now().Add(-d)), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	near := func(got, want time.Duration) bool { return got > want-time.Second && got < want+time.Second }
+	ago("started_at", 10*time.Minute)
+	if err := s.Held(id, c.Run.Owner.Token).Finish(StatusInterrupted, ""); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := s.Run(id)
+	if r.Attempts != 1 || !near(r.Spent, 10*time.Minute) {
+		t.Errorf("after an attempt of 10 min: %d attempts, %v", r.Attempts, r.Spent)
+	}
+	c, err = s.ClaimAs(testRun(1), ClaimOptions{Owner: owner})
+	if err != nil || c.Run.Attempts != 2 || !near(c.Run.Spent, 10*time.Minute) {
+		t.Fatalf("second claim: %d attempts, %v, %v", c.Run.Attempts, c.Run.Spent, err)
+	}
+	// the second attempt's owner dies 5 min in, its last heartbeat 1 min
+	// before: the third claim counts 4 min for it
+	ago("started_at", 5*time.Minute)
+	ago("heartbeat_at", time.Minute)
+	c, err = s.ClaimAs(testRun(1), ClaimOptions{Owner: Owner{Host: "node1", PID: 20}, Gone: func(Run) bool { return true }})
+	if err != nil || !c.TookOver || c.Run.Attempts != 3 || !near(c.Run.Spent, 14*time.Minute) {
+		t.Fatalf("takeover: %d attempts, %v, %v", c.Run.Attempts, c.Run.Spent, err)
+	}
+	ago("started_at", 2*time.Minute)
+	if err := s.MarkInterrupted(id); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Run(id); r.Attempts != 3 || !near(r.Spent, 16*time.Minute) {
+		t.Errorf("marked interrupted: %d attempts, %v", r.Attempts, r.Spent)
+	}
+	// finishing a run no longer running adds nothing
+	if err := s.Finish(id, StatusFailed, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Run(id); !near(r.Spent, 16*time.Minute) {
+		t.Errorf("finished again: %v", r.Spent)
 	}
 }
 

@@ -25,6 +25,30 @@ type Sink interface {
 	Artifact(kind, path string) error
 }
 
+// An EvalSink is a Sink that is also told when an evaluation begins and
+// ends, so that it can show it; the evaluation's metrics come between.
+type EvalSink interface {
+	Evaluating(step int) error
+	Evaluated(step int) error
+}
+
+// evaluate runs the evaluation of step, telling sink if it is an EvalSink.
+func evaluate(ev *evaluator, step int, sink Sink) error {
+	es, ok := sink.(EvalSink)
+	if ok {
+		if err := es.Evaluating(step); err != nil {
+			return err
+		}
+	}
+	if err := ev.run(step, sink); err != nil {
+		return err
+	}
+	if ok {
+		return es.Evaluated(step)
+	}
+	return nil
+}
+
 // A Warner is a Sink that also takes warnings: what went wrong without
 // stopping the run, such as a corrupt checkpoint set aside. Train gives
 // the warnings meant for a Sink that is not a Warner to standard error,
@@ -83,7 +107,7 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 		if err := sink.Resumed(start); err != nil {
 			return err
 		}
-	} else if err := ev.run(0, sink); err != nil {
+	} else if err := evaluate(ev, 0, sink); err != nil {
 		return err
 	}
 	loader, err := data.NewLoader(ds.Train, c.BatchSize, spec.Seed, start)
@@ -116,7 +140,7 @@ func Train(ctx context.Context, spec Spec, dir string, sink Sink) error {
 			}
 		}
 		if (c.EvalEvery > 0 && step%c.EvalEvery == 0) || step == c.Steps {
-			if err := ev.run(step, sink); err != nil {
+			if err := evaluate(ev, step, sink); err != nil {
 				return err
 			}
 		}

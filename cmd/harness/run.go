@@ -76,6 +76,15 @@ so too, and gives each run's status: new, done, failed, interrupted
 (resumable), resumable (owner gone) or running; it reads the store, if there
 is one, without writing to it.
 
+On a terminal the output keeps a bar per run executing (its step and loss,
+or the evaluation it is in) and the experiment's line (runs done of all,
+failed, ETA) below the lines of runs started, resumed and ended; otherwise it
+is plain lines. ETAs come from the step time measured after the warm-up,
+evaluations timed apart; "done in" counts every attempt at a run. Each run
+records the git revision of the code it ran (read from git at run time when
+the binary lacks it, as with go run), and the harness warns when a worker
+runs another build than its own (the binary was rebuilt meanwhile).
+
 Ctrl-C (SIGINT or SIGTERM) stops cleanly: the workers checkpoint, their runs
 are marked interrupted, and the next run of the same file resumes them. A
 second Ctrl-C kills the workers at once.

@@ -431,6 +431,11 @@ func TestInterrupt(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`run 1 .*: resumed from the checkpoint at step [1-3]\d\n`).MatchString(again) {
 		t.Errorf("again: exit %d\n%s%s", code, again, stderr)
 	}
+	// the time of both attempts is counted
+	if !regexp.MustCompile(`run 1 .*: started on cpu \(\d+ threads\), attempt 2 \([0-9.]+m?s before\)\n`).MatchString(again) ||
+		!regexp.MustCompile(`run 1 .*: done in [0-9.]+m?s over 2 attempts \([0-9.]+m?s in this one\)\n`).MatchString(again) {
+		t.Errorf("the second attempt does not say so:\n%s", again)
+	}
 	checkAllDone(t, dir, 2)
 }
 
