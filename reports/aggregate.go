@@ -136,6 +136,24 @@ func (c *config) setting(axes []*axisInfo, skip func(*axisInfo) bool) string {
 	return strings.Join(parts, ", ")
 }
 
+// matches reports whether configurations c and d agree on every axis
+// but model.arch that both have. An axis only one of them has matches any
+// value, as when a step-size axis applies to the CRATE-MAE variant alone
+// and MAE is its reference at every step size.
+func (c *config) matches(d *config, axes []*axisInfo) bool {
+	for _, a := range axes {
+		if a.key == "model.arch" {
+			continue
+		}
+		cv, cok := c.values[a.key]
+		dv, dok := d.values[a.key]
+		if cok && dok && cv != dv {
+			return false
+		}
+	}
+	return true
+}
+
 // settingExcept is c's setting of every axis but key.
 func (c *config) settingExcept(axes []*axisInfo, key string) string {
 	return c.setting(axes, func(a *axisInfo) bool { return a.key == key })
@@ -188,7 +206,7 @@ func pairs(exp *experiment) []pair {
 			continue
 		}
 		for _, m := range exp.configs {
-			if m.arch != model.ArchViT || c.setting(exp.axes, matchAxes) != m.setting(exp.axes, matchAxes) {
+			if m.arch != model.ArchViT || !c.matches(m, exp.axes) {
 				continue
 			}
 			p := pair{crate: c, mae: m, setting: c.setting(exp.axes, matchAxes), diffs: make(map[string]stat)}
