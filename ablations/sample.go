@@ -1,6 +1,7 @@
 package ablations
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -171,31 +172,11 @@ func draw(count int64, what string, next func() any) ([]any, error) {
 	}
 	slices.SortFunc(values, func(a, b any) int {
 		if x, ok := a.(int64); ok {
-			return cmpInt(x, b.(int64))
+			return cmp.Compare(x, b.(int64))
 		}
-		return cmpFloat(a.(float64), b.(float64))
+		return cmp.Compare(a.(float64), b.(float64))
 	})
 	return values, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // unit is a float in [0, 1) from the top 53 bits of a raw output.

@@ -25,17 +25,26 @@ func stoppedRun(t *testing.T, spec Spec, dir string) (whole *recorder, wholeDir 
 	if err := Train(context.Background(), spec, wholeDir, whole); err != nil {
 		t.Fatal(err)
 	}
+	trainStoppedAt(t, spec, dir, 14)
+	return whole, wholeDir
+}
+
+// trainStoppedAt trains spec in dir, cancelled once the metrics of step are
+// logged, and returns what the run logged.
+func trainStoppedAt(t *testing.T, spec Spec, dir string, step int) *recorder {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	first := newRecorder()
-	first.onMetrics = func(step int) {
-		if step == 14 {
+	defer cancel()
+	r := newRecorder()
+	r.onMetrics = func(s int) {
+		if s == step {
 			cancel()
 		}
 	}
-	if err := Train(ctx, spec, dir, first); !errors.Is(err, context.Canceled) {
+	if err := Train(ctx, spec, dir, r); !errors.Is(err, context.Canceled) {
 		t.Fatalf("stopped run returned %v", err)
 	}
-	return whole, wholeDir
+	return r
 }
 
 // flipBit flips one bit in the middle of a checkpoint's tensor data.
@@ -203,16 +212,7 @@ func TestTrainRemovesStaleTemporaryFiles(t *testing.T) {
 func TestStopAfterCheckpointKeepsTheOneBefore(t *testing.T) {
 	spec := tinySpec(model.ArchViT)
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := newRecorder()
-	r.onMetrics = func(step int) {
-		if step == 16 {
-			cancel()
-		}
-	}
-	if err := Train(ctx, spec, dir, r); !errors.Is(err, context.Canceled) {
-		t.Fatalf("stopped run returned %v", err)
-	}
+	trainStoppedAt(t, spec, dir, 16)
 	for name, want := range map[string]string{CheckpointName: "16", PrevCheckpointName: "8"} {
 		if got := readTensors(t, filepath.Join(dir, name)).Metadata["step"]; got != want {
 			t.Errorf("%s is of step %s, want %s", name, got, want)

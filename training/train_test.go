@@ -2,7 +2,6 @@ package training
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -102,16 +101,7 @@ func TestResumeEqualsNeverStopping(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	first := newRecorder()
-	first.onMetrics = func(step int) {
-		if step == 14 {
-			cancel()
-		}
-	}
-	if err := Train(ctx, spec, dir, first); !errors.Is(err, context.Canceled) {
-		t.Fatalf("stopped run returned %v", err)
-	}
+	first := trainStoppedAt(t, spec, dir, 14)
 	if _, err := os.Stat(filepath.Join(dir, CheckpointName)); err != nil {
 		t.Fatal(err)
 	}
